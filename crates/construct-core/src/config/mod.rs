@@ -1,0 +1,238 @@
+//! The configuration model.
+//!
+//! Sections mirror the upstream gateway's TOML (`[gateway]`, later `[channels_config.*]`, `[kumiho]`,
+//! `[provider]`, `[store]`) so existing files keep working. Every field has a default, so an empty file,
+//! or no file at all, is a valid configuration that binds to loopback with pairing required.
+//!
+//! [`load`] layers defaults, the TOML file and the environment with figment, then [`validate`]s the result
+//! so that a bad value fails startup with the key that holds it.
+
+mod env;
+mod load;
+mod validate;
+
+use std::net::IpAddr;
+
+pub use env::{EnvVars, parse_bool};
+pub use load::{ConfigError, ConfigSources, LoadedConfig, ensure_data_dir, load};
+pub use validate::validate;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::constants::{
+    DEFAULT_HOST, DEFAULT_PORT, IDEMPOTENCY_MAX_KEYS_DEFAULT, MAX_BODY_SIZE,
+    RATE_LIMIT_MAX_KEYS_DEFAULT, REQUEST_TIMEOUT_SECS,
+};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `[gateway]`: listener, pairing, limits.
+    pub gateway: GatewayConfig,
+}
+
+/// `[gateway]`: where the gateway listens and how it protects itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// Host to bind: an IP address or `localhost`. Default `127.0.0.1`.
+    pub host: String,
+    /// Port to bind; 0 picks a free port. Default 42617.
+    pub port: u16,
+    /// Require a paired device token on protected routes. Default true.
+    pub require_pairing: bool,
+    /// Allow binding a non-loopback address. Default false: a public bind is refused at startup.
+    pub allow_public_bind: bool,
+    /// Serve everything under this path (for a reverse proxy sub-path), e.g. `/construct`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    /// `POST /pair` attempts allowed per client per minute. 0 disables the limiter.
+    pub pair_rate_limit_per_minute: u32,
+    /// Webhook deliveries allowed per client per minute. 0 disables the limiter.
+    pub webhook_rate_limit_per_minute: u32,
+    /// Distinct client keys a rate limiter tracks; 0 means [`RATE_LIMIT_MAX_KEYS_DEFAULT`].
+    pub rate_limit_max_keys: usize,
+    /// How long an idempotency key and its stored response are kept, in seconds (≥ 1).
+    pub idempotency_ttl_secs: u64,
+    /// Distinct idempotency keys retained; 0 means [`IDEMPOTENCY_MAX_KEYS_DEFAULT`].
+    pub idempotency_max_keys: usize,
+    /// Persist chat sessions in the store. Default true.
+    pub session_persistence: bool,
+    /// Delete chat sessions idle for longer than this many hours; 0 keeps them.
+    pub session_ttl_hours: u32,
+    /// Proxies whose forwarding headers are believed (CIDR blocks or single addresses). Empty: none.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Origins besides the gateway's own that browsers may call it from (`https://host[:port]`).
+    pub allowed_origins: Vec<String>,
+    /// Seconds a request may take to produce its response head (and to send its headers). Default 30.
+    pub request_timeout_secs: u64,
+    /// Default per-route request body limit in bytes. Default 65536.
+    pub max_body_bytes: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            host: DEFAULT_HOST.to_owned(),
+            port: DEFAULT_PORT,
+            require_pairing: true,
+            allow_public_bind: false,
+            path_prefix: None,
+            pair_rate_limit_per_minute: 10,
+            webhook_rate_limit_per_minute: 60,
+            rate_limit_max_keys: RATE_LIMIT_MAX_KEYS_DEFAULT,
+            idempotency_ttl_secs: 300,
+            idempotency_max_keys: IDEMPOTENCY_MAX_KEYS_DEFAULT,
+            session_persistence: true,
+            session_ttl_hours: 0,
+            trusted_proxies: Vec::new(),
+            allowed_origins: Vec::new(),
+            request_timeout_secs: REQUEST_TIMEOUT_SECS,
+            max_body_bytes: MAX_BODY_SIZE,
+        }
+    }
+}
+
+impl GatewayConfig {
+    /// The path prefix, or `""` when none is configured.
+    pub fn prefix(&self) -> &str {
+        self.path_prefix.as_deref().unwrap_or("")
+    }
+
+    /// Rate-limiter key capacity with the 0 → default fallback applied.
+    pub fn effective_rate_limit_max_keys(&self) -> usize {
+        normalize_max_keys(self.rate_limit_max_keys, RATE_LIMIT_MAX_KEYS_DEFAULT)
+    }
+
+    /// Idempotency key capacity with the 0 → default fallback applied.
+    pub fn effective_idempotency_max_keys(&self) -> usize {
+        normalize_max_keys(self.idempotency_max_keys, IDEMPOTENCY_MAX_KEYS_DEFAULT)
+    }
+
+    /// The address to bind, resolving `localhost` to `127.0.0.1`. `None` only for a host that
+    /// [`validate`] would have refused.
+    pub fn bind_ip(&self) -> Option<IpAddr> {
+        parse_host(&self.host)
+    }
+
+    /// Whether the configured host is reachable from other machines.
+    pub fn is_public_bind(&self) -> bool {
+        self.bind_ip().is_none_or(|ip| !ip.is_loopback())
+    }
+}
+
+/// `0` means "use the fallback"; the result is never below 1.
+pub fn normalize_max_keys(configured: usize, fallback: usize) -> usize {
+    if configured == 0 { fallback.max(1) } else { configured }
+}
+
+/// Parses a bind host: `localhost`, an IPv4 address, or an IPv6 address with or without brackets.
+pub fn parse_host(host: &str) -> Option<IpAddr> {
+    let host = host.trim();
+    if host.eq_ignore_ascii_case("localhost") {
+        return Some(IpAddr::from([127, 0, 0, 1]));
+    }
+    let unbracketed = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    unbracketed.parse().ok()
+}
+
+/// A network block: written as `10.0.0.0/8`, or as a single address, which means that address alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cidr(pub IpNet);
+
+impl Cidr {
+    /// Whether `ip` lies inside the block. IPv4-mapped IPv6 addresses match their IPv4 block.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.contains(&ip)
+    }
+}
+
+impl std::str::FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(net) = s.parse::<IpNet>() {
+            return Ok(Self(net.trunc()));
+        }
+        s.parse::<IpAddr>()
+            .map(|ip| Self(IpNet::from(ip)))
+            .map_err(|_| format!("{s:?} is neither a CIDR block (10.0.0.0/8) nor an IP address"))
+    }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Cidr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_secure() {
+        let g = GatewayConfig::default();
+        assert_eq!(g.host, "127.0.0.1");
+        assert_eq!(g.port, 42_617);
+        assert!(g.require_pairing);
+        assert!(!g.allow_public_bind);
+        assert!(!g.is_public_bind());
+        assert_eq!(g.max_body_bytes, 65_536);
+        assert_eq!(g.request_timeout_secs, 30);
+        assert!(g.trusted_proxies.is_empty() && g.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(parse_host("localhost"), Some(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!(parse_host("[::1]"), Some("::1".parse().unwrap()));
+        assert_eq!(parse_host("::1"), Some("::1".parse().unwrap()));
+        assert_eq!(parse_host("example.com"), None);
+        let public = GatewayConfig { host: "0.0.0.0".into(), ..Default::default() };
+        assert!(public.is_public_bind());
+    }
+
+    #[test]
+    fn max_keys_fallback() {
+        assert_eq!(normalize_max_keys(0, 10_000), 10_000);
+        assert_eq!(normalize_max_keys(0, 0), 1);
+        assert_eq!(normalize_max_keys(7, 10_000), 7);
+    }
+
+    #[test]
+    fn cidr_parsing_and_matching() {
+        let block: Cidr = "10.1.2.3/8".parse().unwrap();
+        assert_eq!(block.to_string(), "10.0.0.0/8");
+        assert!(block.contains("10.200.0.1".parse().unwrap()));
+        assert!(block.contains("::ffff:10.0.0.9".parse().unwrap()));
+        assert!(!block.contains("11.0.0.1".parse().unwrap()));
+        let single: Cidr = "192.0.2.7".parse().unwrap();
+        assert_eq!(single.to_string(), "192.0.2.7/32");
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert!("proxy.local".parse::<Cidr>().is_err());
+    }
+}

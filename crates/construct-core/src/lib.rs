@@ -1,0 +1,24 @@
+//! # construct-core
+//!
+//! The bottom layer of Construct Gateway. Every other crate depends on it; it depends on none of them.
+//!
+//! It owns what the whole gateway has to agree on:
+//! - [`constants`]: the limits and defaults named by the original gateway module (`MAX_BODY_SIZE`,
+//!   `REQUEST_TIMEOUT_SECS`, ...);
+//! - [`config`]: the configuration model, loaded with figment from defaults, a TOML file and the
+//!   environment, validated so that a bad value fails startup naming its key;
+//! - [`error`]: the one JSON error envelope `{"error": "...", "code": "SNAKE_CASE"}` that every error
+//!   response uses, and [`extract`], extractors whose rejections speak that envelope;
+//! - [`readiness`]: the trait components implement so `/readyz` can tell whether the gateway can serve.
+//!
+//! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
+
+pub mod config;
+pub mod constants;
+pub mod error;
+pub mod extract;
+pub mod readiness;
+
+pub use config::{Config, GatewayConfig, LoadedConfig};
+pub use constants::*;
+pub use error::{ApiError, ErrorCode};

@@ -1,0 +1,191 @@
+//! Loading configuration from real files and an environment snapshot: precedence and error messages.
+
+use std::path::PathBuf;
+
+use construct_core::config::{ConfigError, ConfigSources, EnvVars, ensure_data_dir, load};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn home(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    fn write(&self, name: &str, toml: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, toml).expect("write");
+        path
+    }
+
+    fn sources(&self, env: &[(&str, &str)]) -> ConfigSources {
+        let mut pairs: Vec<(String, String)> = vec![("HOME".into(), self.home())];
+        pairs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        ConfigSources { env: EnvVars::from_pairs(pairs), ..Default::default() }
+    }
+}
+
+#[test]
+fn no_file_means_defaults_under_home() {
+    let fx = Fixture::new();
+    let loaded = load(&fx.sources(&[])).expect("load");
+    assert_eq!(loaded.config, Default::default());
+    assert_eq!(loaded.config_file, None);
+    assert_eq!(loaded.data_dir, fx.dir.path().join(".construct/gateway"));
+    assert!(loaded.warnings.is_empty());
+}
+
+#[test]
+fn default_file_location_is_read() {
+    let fx = Fixture::new();
+    let path = fx.write(".construct/gateway.toml", "[gateway]\nport = 5000\n");
+    let loaded = load(&fx.sources(&[])).expect("load");
+    assert_eq!(loaded.config.gateway.port, 5000);
+    assert_eq!(loaded.config_file, Some(path));
+}
+
+#[test]
+fn env_beats_file_and_flags_beat_env() {
+    let fx = Fixture::new();
+    let path = fx.write("custom.toml", "[gateway]\nport = 5000\nrequire_pairing = true\nrequest_timeout_secs = 9\n");
+    let mut sources = fx.sources(&[
+        ("CONSTRUCT_CONFIG", path.to_str().expect("utf8")),
+        ("PORT", "6000"),
+        ("CONSTRUCT_GATEWAY_PORT", "7000"),
+        ("CONSTRUCT_REQUIRE_PAIRING", "no"),
+        ("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "12"),
+        ("CONSTRUCT_DATA_DIR", "/var/lib/construct"),
+    ]);
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.config.gateway.port, 7000);
+    assert!(!loaded.config.gateway.require_pairing);
+    assert_eq!(loaded.config.gateway.request_timeout_secs, 12);
+    assert_eq!(loaded.data_dir, PathBuf::from("/var/lib/construct"));
+
+    sources.port = Some(8000);
+    sources.host = Some("localhost".into());
+    sources.data_dir = Some("/srv/gw".into());
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.config.gateway.port, 8000);
+    assert_eq!(loaded.config.gateway.host, "localhost");
+    assert_eq!(loaded.data_dir, PathBuf::from("/srv/gw"));
+}
+
+#[test]
+fn flag_config_beats_env_config() {
+    let fx = Fixture::new();
+    let a = fx.write("a.toml", "[gateway]\nport = 1111\n");
+    let b = fx.write("b.toml", "[gateway]\nport = 2222\n");
+    let mut sources = fx.sources(&[("CONSTRUCT_CONFIG", a.to_str().expect("utf8"))]);
+    sources.config_file = Some(b.clone());
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.config.gateway.port, 2222);
+    assert_eq!(loaded.config_file, Some(b));
+}
+
+#[test]
+fn a_bad_value_names_its_key_and_file() {
+    let fx = Fixture::new();
+    let path = fx.write("bad.toml", "[gateway]\nport = \"eighty\"\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path.clone());
+    let err = load(&sources).unwrap_err();
+    match &err {
+        ConfigError::Invalid { key, origin, .. } => {
+            assert_eq!(key, "gateway.port");
+            assert_eq!(origin.as_deref(), Some(path.to_str().expect("utf8")));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains("gateway.port"), "{err}");
+}
+
+#[test]
+fn a_rule_violation_names_key_and_source() {
+    let fx = Fixture::new();
+    let err = load(&fx.sources(&[("CONSTRUCT_GATEWAY_HOST", "db.internal")])).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("`gateway.host`") && text.contains("CONSTRUCT_GATEWAY_HOST"), "{text}");
+
+    let path = fx.write("zero.toml", "[gateway]\nrequest_timeout_secs = 0\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path);
+    let text = load(&sources).unwrap_err().to_string();
+    assert!(text.contains("gateway.request_timeout_secs") && text.contains("zero.toml"), "{text}");
+}
+
+#[test]
+fn timeout_zero_and_bad_booleans_in_env_are_refused() {
+    let fx = Fixture::new();
+    for (var, value) in [
+        ("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0"),
+        ("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "soon"),
+        ("CONSTRUCT_REQUIRE_PAIRING", "ture"),
+        ("CONSTRUCT_ALLOW_PUBLIC_BIND", "maybe"),
+    ] {
+        match load(&fx.sources(&[(var, value)])) {
+            Err(ConfigError::Env { var: named, .. }) => assert_eq!(named, var),
+            other => panic!("{var}={value}: expected an Env error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn unknown_keys_warn_but_load() {
+    let fx = Fixture::new();
+    let path = fx.write("typo.toml", "[gateway]\nprot = 1\n\n[kumiho_typo]\nx = 1\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path);
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
+    assert!(loaded.warnings.iter().any(|w| w.contains("`gateway.prot`")));
+    assert!(loaded.warnings.iter().any(|w| w.contains("`kumiho_typo`")));
+}
+
+#[test]
+fn explicit_missing_or_broken_files_fail() {
+    let fx = Fixture::new();
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(fx.dir.path().join("nope.toml"));
+    assert!(matches!(load(&sources), Err(ConfigError::File { .. })));
+
+    let broken = fx.write("broken.toml", "[gateway\nport = 1\n");
+    sources.config_file = Some(broken);
+    let err = load(&sources).unwrap_err();
+    assert!(err.to_string().contains("broken.toml"), "{err}");
+}
+
+#[test]
+fn trusted_proxies_parse_and_reject() {
+    let fx = Fixture::new();
+    let good = fx.write("good.toml", "[gateway]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(good);
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.config.gateway.trusted_proxies.len(), 2);
+
+    let bad = fx.write("bad.toml", "[gateway]\ntrusted_proxies = [\"10.0.0.0/99\"]\n");
+    sources.config_file = Some(bad);
+    let text = load(&sources).unwrap_err().to_string();
+    assert!(text.contains("gateway.trusted_proxies"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn data_dir_is_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let dir = fx.dir.path().join("a/b/data");
+    ensure_data_dir(&dir).expect("create");
+    let mode = std::fs::metadata(&dir).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+
+    let file = fx.write("plain-file", "");
+    assert!(matches!(ensure_data_dir(&file), Err(ConfigError::DataDir { .. })));
+}
