@@ -9,6 +9,7 @@
 //!   environment, validated so that a bad value fails startup naming its key;
 //! - [`error`]: the one JSON error envelope `{"error": "...", "code": "SNAKE_CASE"}` that every error
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
+//! - [`pairing`]: what routes may ask about pairing without knowing the device store;
 //! - [`readiness`]: the trait components implement so `/readyz` can tell whether the gateway can serve.
 //!
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
@@ -17,6 +18,7 @@ pub mod config;
 pub mod constants;
 pub mod error;
 pub mod extract;
+pub mod pairing;
 pub mod readiness;
 
 pub use config::{Config, GatewayConfig, LoadedConfig};

@@ -1,0 +1,219 @@
+//! Assembling a gateway: configuration and route groups in, a router or a running server out.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::any;
+use construct_core::LoadedConfig;
+use construct_core::config::validate;
+use construct_core::pairing::{NoDevices, PairingStatus};
+use construct_core::readiness::ReadinessCheck;
+use tokio::net::TcpListener;
+
+use crate::error::GatewayError;
+use crate::middleware::{self, limits::RouteLimits, trace::record_route};
+use crate::readiness::{DataDirCheck, Readiness};
+use crate::serve::{ServeOptions, serve};
+use crate::state::AppState;
+use crate::routes;
+
+/// A set of routes with state applied, mounted with its own limits.
+///
+/// Route crates and embedders hand their `router(state)` to the builder as a group; the group's body limit
+/// and timeout default to the configured `max_body_bytes` and `request_timeout_secs`.
+#[derive(Debug)]
+pub struct RouteGroup {
+    name: String,
+    router: Router,
+    body_bytes: Option<usize>,
+    timeout: Option<Duration>,
+}
+
+impl RouteGroup {
+    /// A group named `name` (for logs and docs) serving `router`.
+    pub fn new(name: impl Into<String>, router: Router) -> Self {
+        Self { name: name.into(), router, body_bytes: None, timeout: None }
+    }
+
+    /// Overrides the group's body limit.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_bytes = Some(bytes);
+        self
+    }
+
+    /// Overrides the group's time limit for producing a response head.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Builds a [`Gateway`]. See [`Gateway::builder`].
+pub struct GatewayBuilder {
+    loaded: LoadedConfig,
+    groups: Vec<RouteGroup>,
+    checks: Vec<Arc<dyn ReadinessCheck>>,
+    pairing: Arc<dyn PairingStatus>,
+}
+
+impl GatewayBuilder {
+    /// Mounts a route group next to the gateway's own routes.
+    pub fn route_group(mut self, group: RouteGroup) -> Self {
+        self.groups.push(group);
+        self
+    }
+
+    /// Adds a condition `/readyz` must see satisfied.
+    pub fn readiness_check(mut self, check: Arc<dyn ReadinessCheck>) -> Self {
+        self.checks.push(check);
+        self
+    }
+
+    /// Sets where `/health` learns whether a device is paired.
+    pub fn pairing_status(mut self, pairing: Arc<dyn PairingStatus>) -> Self {
+        self.pairing = pairing;
+        self
+    }
+
+    /// Validates the configuration and assembles the router.
+    ///
+    /// # Panics
+    /// If two route groups register the same path and method: that is a programming error of the embedder.
+    pub fn build(self) -> Result<Gateway, GatewayError> {
+        validate(&self.loaded.config)?;
+        let mut checks = vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone())) as Arc<dyn ReadinessCheck>];
+        checks.extend(self.checks);
+        let state = AppState {
+            config: Arc::new(self.loaded.config),
+            data_dir: Arc::new(self.loaded.data_dir),
+            readiness: Arc::new(Readiness::new(checks)),
+            pairing: self.pairing,
+        };
+        let gateway = &state.config.gateway;
+        let defaults = RouteLimits {
+            body_bytes: gateway.max_body_bytes,
+            timeout: Duration::from_secs(gateway.request_timeout_secs),
+        };
+
+        let mut app = defaults.apply(routes::router(state.clone()));
+        for group in self.groups {
+            tracing::debug!(group = %group.name, "mounting route group");
+            let limits = RouteLimits {
+                body_bytes: group.body_bytes.unwrap_or(defaults.body_bytes),
+                timeout: group.timeout.unwrap_or(defaults.timeout),
+            };
+            app = app.merge(limits.apply(group.router));
+        }
+        let app = app
+            .route_layer(axum::middleware::from_fn(record_route))
+            .fallback(routes::not_found);
+        let app = nest_under_prefix(app, gateway.prefix());
+        Ok(Gateway { router: middleware::stack(app), state })
+    }
+}
+
+/// Serves `app` under `prefix`: `{prefix}/` redirects to `{prefix}`, anything outside is a JSON 404.
+fn nest_under_prefix(app: Router, prefix: &str) -> Router {
+    if prefix.is_empty() {
+        return app;
+    }
+    let target = prefix.to_owned();
+    let redirect = move |request: Request| {
+        let target = target.clone();
+        async move {
+            let location = match request.uri().query() {
+                Some(query) => format!("{target}?{query}"),
+                None => target,
+            };
+            Redirect::permanent(&location).into_response()
+        }
+    };
+    Router::new()
+        .nest(prefix, app)
+        .route(&format!("{prefix}/"), any(redirect))
+        .fallback(routes::not_found)
+}
+
+/// An assembled gateway: its state and its router.
+pub struct Gateway {
+    state: AppState,
+    router: Router,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Starts building a gateway from a loaded configuration.
+    pub fn builder(loaded: LoadedConfig) -> GatewayBuilder {
+        GatewayBuilder { loaded, groups: Vec::new(), checks: Vec::new(), pairing: Arc::new(NoDevices) }
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The complete router with every layer, for in-process tests (`tower::ServiceExt::oneshot`).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The address the configuration asks for.
+    pub fn bind_addr(&self) -> Result<SocketAddr, GatewayError> {
+        let gateway = &self.state.config.gateway;
+        let ip = gateway.bind_ip().ok_or_else(|| {
+            GatewayError::Config(construct_core::config::ConfigError::Invalid {
+                key: "gateway.host".into(),
+                reason: format!("{:?} is not an IP address or `localhost`", gateway.host),
+                origin: None,
+            })
+        })?;
+        Ok(SocketAddr::new(ip, gateway.port))
+    }
+
+    /// Opens the listening socket, refusing a non-loopback address unless `allow_public_bind` is set.
+    pub async fn bind(&self) -> Result<TcpListener, GatewayError> {
+        let gateway = &self.state.config.gateway;
+        if gateway.is_public_bind() && !gateway.allow_public_bind {
+            return Err(GatewayError::PublicBindRefused { host: gateway.host.clone() });
+        }
+        let addr = self.bind_addr()?;
+        TcpListener::bind(addr).await.map_err(|source| GatewayError::Bind { addr, source })
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
+    pub async fn serve<F>(self, listener: TcpListener, shutdown: F) -> Result<(), GatewayError>
+    where
+        F: std::future::Future<Output = ()> + Send,
+    {
+        let options = ServeOptions {
+            header_read_timeout: Duration::from_secs(self.state.config.gateway.request_timeout_secs),
+            ..ServeOptions::default()
+        };
+        let readiness = Arc::clone(&self.state.readiness);
+        let shutdown = async move {
+            shutdown.await;
+            readiness.start_draining();
+        };
+        serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.state.data_dir.as_ref().clone()
+    }
+}

@@ -1,0 +1,33 @@
+//! Why the gateway could not start or keep serving.
+
+use std::net::SocketAddr;
+
+use construct_core::config::ConfigError;
+
+/// A failure of the gateway's lifecycle (not of a single request: those are `ApiError`s).
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The host is not loopback and `allow_public_bind` is false.
+    #[error(
+        "refusing to bind {host}: it is reachable from other machines. Set [gateway] allow_public_bind = true \
+         (or CONSTRUCT_ALLOW_PUBLIC_BIND=true) if that is intended, or bind 127.0.0.1"
+    )]
+    PublicBindRefused {
+        /// The configured host.
+        host: String,
+    },
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another I/O failure.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,70 @@
+//! Turns every error response into the JSON envelope.
+//!
+//! Handlers and our extractors already answer with `ApiError`. What remains are responses produced by
+//! parts we do not own: axum's router (405 with an empty body), tower-http's timeout (empty 408) and body
+//! limit (plain-text 413). This layer rewrites any 4xx/5xx response that is not JSON into the envelope for
+//! its status, keeping headers such as `Allow` and `Retry-After`.
+
+use axum::response::{IntoResponse, Response};
+use construct_core::ApiError;
+use http::header;
+
+/// Rewrites a non-JSON error response into the envelope; passes everything else through untouched.
+pub async fn ensure_envelope(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
+        return response;
+    }
+    let (mut parts, _discarded) = response.into_parts();
+    let envelope = ApiError::from_status(status).into_response();
+    let (env_parts, body) = envelope.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &env_parts.headers {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/problem+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use http::{HeaderValue, StatusCode};
+    use http_body_util::BodyExt;
+
+    async fn run(response: Response) -> (http::response::Parts, serde_json::Value) {
+        let (parts, body) = ensure_envelope(response).await.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (parts, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    #[tokio::test]
+    async fn plain_error_becomes_envelope_keeping_headers() {
+        let mut response = Response::new(Body::from("length limit exceeded"));
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        let (parts, json) = run(response).await;
+        assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(parts.headers[header::ALLOW], "GET,HEAD");
+        assert_eq!(parts.headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(json["code"], "METHOD_NOT_ALLOWED");
+    }
+
+    #[tokio::test]
+    async fn json_errors_and_successes_pass_through() {
+        let original = ApiError::new(StatusCode::FORBIDDEN, construct_core::ErrorCode::new("CUSTOM"), "x");
+        let (_, json) = run(original.into_response()).await;
+        assert_eq!(json["code"], "CUSTOM");
+
+        let (parts, _) = run(Response::new(Body::from("hello"))).await;
+        assert_eq!(parts.status, StatusCode::OK);
+    }
+}
