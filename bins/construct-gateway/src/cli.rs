@@ -1,0 +1,90 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Construct Gateway: the secure HTTP/WebSocket door to a Construct agent.
+#[derive(Debug, Parser)]
+#[command(name = "construct-gateway", version, about)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options that every command accepts, before or after the command name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (default: $CONSTRUCT_CONFIG, else ~/.construct/gateway.toml if it exists).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data directory (default: $CONSTRUCT_DATA_DIR, else ~/.construct/gateway).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub data_dir: Option<PathBuf>,
+    /// Host to bind: an IP address or `localhost` (overrides [gateway] host).
+    #[arg(long, global = true)]
+    pub host: Option<String>,
+    /// Port to bind; 0 picks a free one (overrides [gateway] port).
+    #[arg(long, global = true)]
+    pub port: Option<u16>,
+    /// Log format on stderr. The level comes from RUST_LOG (default info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Pretty,
+    /// One JSON object per event.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default).
+    Serve,
+    /// Inspect the configuration.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective values (secrets masked); exit 1 if invalid.
+    Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default_and_flags_go_anywhere() {
+        let cli = Cli::try_parse_from(["construct-gateway", "--port", "0"]).expect("parse");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.global.port, Some(0));
+        let cli = Cli::try_parse_from(["construct-gateway", "serve", "--host", "localhost"]).expect("parse");
+        assert!(matches!(cli.command, Some(Command::Serve)));
+        assert_eq!(cli.global.host.as_deref(), Some("localhost"));
+        let cli = Cli::try_parse_from(["construct-gateway", "config", "check", "--log-format", "json"]).expect("parse");
+        assert_eq!(cli.global.log_format, LogFormat::Json);
+        assert!(Cli::try_parse_from(["construct-gateway", "--port", "70000"]).is_err());
+    }
+}

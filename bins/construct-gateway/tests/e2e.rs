@@ -1,0 +1,192 @@
+//! The real binary on real sockets: start, answer, stop on SIGTERM, refuse what it must refuse.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_construct-gateway");
+
+/// A command with a clean environment: only PATH, and HOME pointing into the test's own directory.
+fn command(home: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("RUST_LOG", "info");
+    cmd
+}
+
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the gateway on an ephemeral loopback port and waits for the banner's address.
+fn start(home: &Path, extra: &[&str]) -> Running {
+    let mut child = command(home)
+        .args(["--port", "0", "--data-dir"])
+        .arg(home.join("data"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gateway");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("Listening:") {
+                let _ = tx.send(url.trim().trim_start_matches("http://").to_owned());
+            }
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("banner with address");
+    Running { child, addr: addr.parse().expect("socket address") }
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("write");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read");
+    let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+}
+
+fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(start.elapsed() < deadline, "gateway did not exit within {deadline:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(home).args(args).envs(env.iter().copied()).output().expect("run")
+}
+
+#[test]
+fn serves_health_and_exits_zero_on_sigterm() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut gw = start(home.path(), &[]);
+    assert!(gw.addr.ip().is_loopback());
+
+    let (status, body) = http_get(gw.addr, "/health");
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["require_pairing"], true);
+
+    let (status, body) = http_get(gw.addr, "/api/nope");
+    assert_eq!(status, 404);
+    assert!(body.contains("\"NOT_FOUND\""), "{body}");
+
+    sigterm(&gw.child);
+    let exit = wait_with_deadline(&mut gw.child, Duration::from_secs(15));
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+
+    let data = home.path().join("data");
+    assert!(data.is_dir(), "data dir created");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&data).expect("meta").permissions().mode() & 0o777, 0o700);
+    }
+}
+
+#[test]
+fn public_bind_is_refused_without_allow_public_bind() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("data");
+    let out = run(home.path(), &["--host", "0.0.0.0", "--port", "0", "--data-dir", data.to_str().expect("utf8")], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("allow_public_bind"), "{stderr}");
+}
+
+#[test]
+fn slow_headers_are_cut_off() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("gateway.toml");
+    std::fs::write(&config, "[gateway]\nrequest_timeout_secs = 1\n").expect("write config");
+    let gw = start(home.path(), &["--config", config.to_str().expect("utf8")]);
+
+    let mut stream = TcpStream::connect(gw.addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    // Half a request head, then silence: a slow-loris client.
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").expect("write");
+    let mut buf = Vec::new();
+    match stream.read_to_end(&mut buf) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the server kept the connection open: {e}"),
+    }
+    let text = String::from_utf8_lossy(&buf);
+    assert!(!text.contains("200 OK"), "an incomplete request was answered: {text}");
+
+    // The server is still healthy for well-behaved clients.
+    assert_eq!(http_get(gw.addr, "/health").0, 200);
+}
+
+#[test]
+fn config_check_prints_the_effective_config() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("gateway.toml");
+    std::fs::write(&config, "[gateway]\nport = 5555\nprot = 1\n").expect("write");
+    let out = run(
+        home.path(),
+        &["config", "check", "--config", config.to_str().expect("utf8")],
+        &[("CONSTRUCT_REQUIRE_PAIRING", "yes")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("port = 5555"), "{stdout}");
+    assert!(stdout.contains("require_pairing = true"), "{stdout}");
+    assert!(stdout.contains("`gateway.prot`"), "unknown key reported: {stdout}");
+}
+
+#[test]
+fn config_check_fails_naming_the_key_or_variable() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("bad.toml");
+    std::fs::write(&config, "[gateway]\nmax_body_bytes = -1\n").expect("write");
+    let out = run(home.path(), &["config", "check", "--config", config.to_str().expect("utf8")], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gateway.max_body_bytes"));
+
+    let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_REQUIRE_PAIRING", "ture")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CONSTRUCT_REQUIRE_PAIRING"));
+
+    let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CONSTRUCT_GATEWAY_TIMEOUT_SECS"));
+}
+
+#[test]
+fn version_flag() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = run(home.path(), &["--version"], &[]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("construct-gateway {}", env!("CARGO_PKG_VERSION")));
+}
