@@ -1,1 +1,31 @@
-fn main(){}
+//! `cargo xtask`: the project's build system, in Rust rather than shell scattered over CI files.
+//!
+//! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied, the test suite.
+//! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
+
+mod bench;
+mod ci;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci::run(),
+        Some("bench") => bench::run(&args[1..]),
+        // Internal entry points used by `bench` once it has built release binaries.
+        Some("bench-run") => bench::run_measurement(&args[1..]),
+        Some("bare-server") => bench::bare_server(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <ci | bench [--seconds N] [--connections N]>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -232,14 +232,23 @@ mod tests {
     use http_body_util::BodyExt;
 
     async fn body_json(response: Response) -> serde_json::Value {
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         serde_json::from_slice(&bytes).expect("json")
     }
 
     #[tokio::test]
     async fn envelope_shape_and_headers() {
-        let response = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UNAUTHORIZED, "pair first")
-            .into_response();
+        let response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::UNAUTHORIZED,
+            "pair first",
+        )
+        .into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
@@ -251,9 +260,13 @@ mod tests {
 
     #[tokio::test]
     async fn retry_after_is_header_and_field() {
-        let response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RATE_LIMITED, "slow down")
-            .with_retry_after(42)
-            .into_response();
+        let response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RATE_LIMITED,
+            "slow down",
+        )
+        .with_retry_after(42)
+        .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "42");
         assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
         assert_eq!(body_json(response).await["retry_after"], 42);
@@ -261,9 +274,18 @@ mod tests {
 
     #[test]
     fn status_mapping_covers_common_statuses() {
-        assert_eq!(ErrorCode::for_status(StatusCode::NOT_FOUND), ErrorCode::NOT_FOUND);
-        assert_eq!(ErrorCode::for_status(StatusCode::IM_A_TEAPOT), ErrorCode::BAD_REQUEST);
-        assert_eq!(ErrorCode::for_status(StatusCode::BAD_GATEWAY), ErrorCode::INTERNAL_ERROR);
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::NOT_FOUND),
+            ErrorCode::NOT_FOUND
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::IM_A_TEAPOT),
+            ErrorCode::BAD_REQUEST
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::BAD_GATEWAY),
+            ErrorCode::INTERNAL_ERROR
+        );
         assert_eq!(ApiError::from_status(StatusCode::GONE).message(), "Gone");
     }
 }

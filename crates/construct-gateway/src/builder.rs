@@ -16,11 +16,11 @@ use construct_core::readiness::ReadinessCheck;
 use tokio::net::TcpListener;
 
 use crate::error::GatewayError;
-use crate::middleware::{self, limits::RouteLimits, trace::record_route};
+use crate::middleware::{self, limits::RouteLimits};
 use crate::readiness::{DataDirCheck, Readiness};
-use crate::serve::{ServeOptions, serve};
-use crate::state::AppState;
 use crate::routes;
+use crate::serve::{ServeOptions, serve};
+use crate::state::{AppState, SharedState};
 
 /// A set of routes with state applied, mounted with its own limits.
 ///
@@ -37,7 +37,12 @@ pub struct RouteGroup {
 impl RouteGroup {
     /// A group named `name` (for logs and docs) serving `router`.
     pub fn new(name: impl Into<String>, router: Router) -> Self {
-        Self { name: name.into(), router, body_bytes: None, timeout: None }
+        Self {
+            name: name.into(),
+            router,
+            body_bytes: None,
+            timeout: None,
+        }
     }
 
     /// Overrides the group's body limit.
@@ -91,14 +96,16 @@ impl GatewayBuilder {
     /// If two route groups register the same path and method: that is a programming error of the embedder.
     pub fn build(self) -> Result<Gateway, GatewayError> {
         validate(&self.loaded.config)?;
-        let mut checks = vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone())) as Arc<dyn ReadinessCheck>];
+        let mut checks =
+            vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone()))
+                as Arc<dyn ReadinessCheck>];
         checks.extend(self.checks);
-        let state = AppState {
-            config: Arc::new(self.loaded.config),
-            data_dir: Arc::new(self.loaded.data_dir),
-            readiness: Arc::new(Readiness::new(checks)),
+        let state = AppState::new(SharedState {
+            config: self.loaded.config,
+            data_dir: self.loaded.data_dir,
+            readiness: Readiness::new(checks),
             pairing: self.pairing,
-        };
+        });
         let gateway = &state.config.gateway;
         let defaults = RouteLimits {
             body_bytes: gateway.max_body_bytes,
@@ -114,11 +121,12 @@ impl GatewayBuilder {
             };
             app = app.merge(limits.apply(group.router));
         }
-        let app = app
-            .route_layer(axum::middleware::from_fn(record_route))
-            .fallback(routes::not_found);
+        let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway { router: middleware::stack(app), state })
+        Ok(Gateway {
+            router: middleware::stack(app),
+            state,
+        })
     }
 }
 
@@ -152,14 +160,21 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("Gateway")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 
 impl Gateway {
     /// Starts building a gateway from a loaded configuration.
     pub fn builder(loaded: LoadedConfig) -> GatewayBuilder {
-        GatewayBuilder { loaded, groups: Vec::new(), checks: Vec::new(), pairing: Arc::new(NoDevices) }
+        GatewayBuilder {
+            loaded,
+            groups: Vec::new(),
+            checks: Vec::new(),
+            pairing: Arc::new(NoDevices),
+        }
     }
 
     /// The shared state.
@@ -189,10 +204,14 @@ impl Gateway {
     pub async fn bind(&self) -> Result<TcpListener, GatewayError> {
         let gateway = &self.state.config.gateway;
         if gateway.is_public_bind() && !gateway.allow_public_bind {
-            return Err(GatewayError::PublicBindRefused { host: gateway.host.clone() });
+            return Err(GatewayError::PublicBindRefused {
+                host: gateway.host.clone(),
+            });
         }
         let addr = self.bind_addr()?;
-        TcpListener::bind(addr).await.map_err(|source| GatewayError::Bind { addr, source })
+        TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
@@ -201,19 +220,23 @@ impl Gateway {
         F: std::future::Future<Output = ()> + Send,
     {
         let options = ServeOptions {
-            header_read_timeout: Duration::from_secs(self.state.config.gateway.request_timeout_secs),
+            header_read_timeout: Duration::from_secs(
+                self.state.config.gateway.request_timeout_secs,
+            ),
             ..ServeOptions::default()
         };
-        let readiness = Arc::clone(&self.state.readiness);
+        let state = self.state.clone();
         let shutdown = async move {
             shutdown.await;
-            readiness.start_draining();
+            state.readiness.start_draining();
         };
-        serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io)
+        serve(listener, self.router, options, shutdown)
+            .await
+            .map_err(GatewayError::Io)
     }
 
     /// The data directory.
     pub fn data_dir(&self) -> PathBuf {
-        self.state.data_dir.as_ref().clone()
+        self.state.data_dir.clone()
     }
 }

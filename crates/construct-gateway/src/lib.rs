@@ -27,4 +27,4 @@ pub use builder::{Gateway, GatewayBuilder, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
 pub use run::{run_gateway, shutdown_signal};
-pub use state::AppState;
+pub use state::{AppState, SharedState};

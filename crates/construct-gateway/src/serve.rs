@@ -43,12 +43,20 @@ impl Default for ServeOptions {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then drains.
-pub async fn serve<F>(listener: TcpListener, router: Router, options: ServeOptions, shutdown: F) -> std::io::Result<()>
+pub async fn serve<F>(
+    listener: TcpListener,
+    router: Router,
+    options: ServeOptions,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -67,7 +75,9 @@ where
         };
         let _ = stream.set_nodelay(true);
         let service = hyper::service::service_fn(request_handler(router.clone(), peer));
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -80,7 +90,10 @@ where
     tracing::info!("shutting down: no longer accepting connections, draining in-flight requests");
     match tokio::time::timeout(options.drain, graceful.shutdown()).await {
         Ok(()) => tracing::info!("all connections closed"),
-        Err(_) => tracing::warn!(drain_secs = options.drain.as_secs(), "drain period over; closing remaining connections"),
+        Err(_) => tracing::warn!(
+            drain_secs = options.drain.as_secs(),
+            "drain period over; closing remaining connections"
+        ),
     }
     Ok(())
 }
@@ -88,7 +101,10 @@ where
 type HandlerFuture = tower::util::Oneshot<Router, http::Request<Incoming>>;
 
 /// Per-connection request handler: tags each request with the peer address and runs the router.
-fn request_handler(router: Router, peer: SocketAddr) -> impl Fn(http::Request<Incoming>) -> HandlerFuture + Clone {
+fn request_handler(
+    router: Router,
+    peer: SocketAddr,
+) -> impl Fn(http::Request<Incoming>) -> HandlerFuture + Clone {
     move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         router.clone().oneshot(request)

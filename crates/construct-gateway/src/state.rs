@@ -1,5 +1,6 @@
 //! The state the gateway's own routes share.
 
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,20 +9,41 @@ use construct_core::pairing::PairingStatus;
 
 use crate::readiness::Readiness;
 
-/// Shared state for the gateway's handlers. Cheap to clone: every field is an `Arc`.
+/// Shared state for the gateway's handlers.
+///
+/// One `Arc` around everything: axum clones the state for every request, and a single reference count
+/// is cheaper than one per field (each is an atomic shared by all worker threads).
 ///
 /// Route crates do not receive this; each gets its own state struct of trait handles, built by
 /// [`crate::GatewayBuilder`] from the same pieces.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+/// What [`AppState`] points to.
+pub struct SharedState {
     /// The effective configuration, fixed for the life of this gateway.
-    pub config: Arc<Config>,
+    pub config: Config,
     /// The data directory (created 0700 before the gateway starts).
-    pub data_dir: Arc<PathBuf>,
+    pub data_dir: PathBuf,
     /// Whether the gateway can serve right now.
-    pub readiness: Arc<Readiness>,
+    pub readiness: Readiness,
     /// Whether any device is paired.
     pub pairing: Arc<dyn PairingStatus>,
+}
+
+impl AppState {
+    /// State made of these parts.
+    pub fn new(shared: SharedState) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for AppState {

@@ -125,7 +125,11 @@ impl GatewayConfig {
 
 /// `0` means "use the fallback"; the result is never below 1.
 pub fn normalize_max_keys(configured: usize, fallback: usize) -> usize {
-    if configured == 0 { fallback.max(1) } else { configured }
+    if configured == 0 {
+        fallback.max(1)
+    } else {
+        configured
+    }
 }
 
 /// Parses a bind host: `localhost`, an IPv4 address, or an IPv6 address with or without brackets.
@@ -212,7 +216,10 @@ mod tests {
         assert_eq!(parse_host("[::1]"), Some("::1".parse().unwrap()));
         assert_eq!(parse_host("::1"), Some("::1".parse().unwrap()));
         assert_eq!(parse_host("example.com"), None);
-        let public = GatewayConfig { host: "0.0.0.0".into(), ..Default::default() };
+        let public = GatewayConfig {
+            host: "0.0.0.0".into(),
+            ..Default::default()
+        };
         assert!(public.is_public_bind());
     }
 

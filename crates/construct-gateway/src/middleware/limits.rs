@@ -5,16 +5,15 @@
 //! configured `max_body_bytes` and `request_timeout_secs`) and they are applied to that group alone.
 //!
 //! The timeout bounds the time to the response *head*: a handler that returns a streaming body (SSE, a
-//! WebSocket upgrade) is not cut off later. The body limit is enforced twice: up front from
-//! `Content-Length` (413 before the handler runs) and while streaming for chunked bodies.
+//! WebSocket upgrade) is not cut off later. The body limit is enforced up front from `Content-Length`
+//! (413 before the handler runs) and while streaming for chunked bodies (see [`super::body_limit`]).
 
 use std::time::Duration;
 
+use super::body_limit::BodyLimitLayer;
+use super::timeout::TimeoutLayer;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use http::StatusCode;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 /// The limits of one route group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +32,7 @@ impl RouteLimits {
     {
         router
             .layer(DefaultBodyLimit::max(self.body_bytes))
-            .layer(RequestBodyLimitLayer::new(self.body_bytes))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.timeout))
+            .layer(BodyLimitLayer::new(self.body_bytes))
+            .layer(TimeoutLayer::new(self.timeout))
     }
 }

@@ -21,7 +21,9 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 pub fn is_acceptable(id: &[u8]) -> bool {
     !id.is_empty()
         && id.len() <= MAX_REQUEST_ID_LEN
-        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 fn drop_unacceptable(mut req: Request) -> Request {
@@ -37,13 +39,18 @@ fn drop_unacceptable(mut req: Request) -> Request {
 /// The layered type [`layer`] returns.
 pub type RequestIdLayer = Stack<
     PropagateRequestIdLayer,
-    Stack<SetRequestIdLayer<MakeRequestUuid>, Stack<MapRequestLayer<fn(Request) -> Request>, tower::layer::util::Identity>>,
+    Stack<
+        SetRequestIdLayer<MakeRequestUuid>,
+        Stack<MapRequestLayer<fn(Request) -> Request>, tower::layer::util::Identity>,
+    >,
 >;
 
 /// Validate, set and propagate the request id.
 pub fn layer() -> RequestIdLayer {
     ServiceBuilder::new()
-        .layer(MapRequestLayer::new(drop_unacceptable as fn(Request) -> Request))
+        .layer(MapRequestLayer::new(
+            drop_unacceptable as fn(Request) -> Request,
+        ))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .into_inner()

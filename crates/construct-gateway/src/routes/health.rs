@@ -20,12 +20,21 @@ pub(crate) async fn health(State(state): State<AppState>) -> Response {
         tracing::warn!(%reason, "cannot read pairing status");
         false
     });
-    no_store(Json(json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "require_pairing": state.config.gateway.require_pairing,
-        "paired": paired,
-    })))
+    no_store(Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        require_pairing: state.config.gateway.require_pairing,
+        paired,
+    }))
+}
+
+/// The body of `/health`.
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    require_pairing: bool,
+    paired: bool,
 }
 
 /// `GET /readyz`: 200 `{"status":"ready","checks":{..}}` when every check passes, otherwise 503 with the
@@ -51,13 +60,21 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     if ready {
         return no_store(Json(json!({"status": "ready", "checks": checks})));
     }
-    let error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::NOT_READY, "Gateway is not ready");
+    let error = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::NOT_READY,
+        "Gateway is not ready",
+    );
     let mut body = json!({"status": "not_ready", "checks": checks});
-    if let (Value::Object(map), Ok(Value::Object(envelope))) = (&mut body, serde_json::to_value(error.envelope())) {
+    if let (Value::Object(map), Ok(Value::Object(envelope))) =
+        (&mut body, serde_json::to_value(error.envelope()))
+    {
         map.extend(envelope);
     }
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -68,6 +85,8 @@ pub(crate) async fn not_found() -> ApiError {
 
 fn no_store(response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

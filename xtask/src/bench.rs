@@ -1,0 +1,308 @@
+//! `cargo xtask bench`: requests per second of the gateway against a bare axum server, as a ratio.
+//!
+//! Both servers run as separate release-built processes on loopback and are driven by the same
+//! closed-loop HTTP/1.1 keep-alive load: N connections, each sending `GET /health` as soon as the previous
+//! response is read, for a fixed time. Rounds alternate between the two servers so that drift in the
+//! machine's load hits both alike. Only the ratio is meaningful on a shared 2-core machine.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+
+use crate::ci::{cargo, workspace_root};
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    seconds: u64,
+    connections: usize,
+    rounds: usize,
+}
+
+fn parse_settings(args: &[String]) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        seconds: 3,
+        connections: 64,
+        rounds: 6,
+    };
+    let mut iter = args.iter();
+    while let Some(flag) = iter.next() {
+        let value = iter
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--seconds" => settings.seconds = value.parse()?,
+            "--connections" => settings.connections = value.parse()?,
+            "--rounds" => settings.rounds = value.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    if settings.seconds == 0 || settings.connections == 0 || settings.rounds == 0 {
+        bail!("--seconds, --connections and --rounds must be at least 1");
+    }
+    Ok(settings)
+}
+
+/// Builds release binaries, then runs the measurement from the release xtask (a debug-built load
+/// generator would measure itself).
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    parse_settings(args)?;
+    cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "construct-gateway-bin",
+        "-p",
+        "xtask",
+    ])?;
+    let xtask = release_bin("xtask");
+    let status = Command::new(&xtask)
+        .arg("bench-run")
+        .args(args)
+        .status()
+        .context("running bench-run")?;
+    if !status.success() {
+        bail!("bench-run failed ({status})");
+    }
+    Ok(())
+}
+
+fn release_bin(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    target.join("release").join(name)
+}
+
+struct Server {
+    name: &'static str,
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_until_listening(addr: SocketAddr) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listening on {addr} after 20 s")
+}
+
+fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
+    let port = free_port()?;
+    let config = scratch.join("gateway.toml");
+    std::fs::write(&config, "")?;
+    let child = Command::new(release_bin("construct-gateway"))
+        .env_clear()
+        .env("HOME", scratch)
+        .env("RUST_LOG", "warn")
+        .args(["--port", &port.to_string(), "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(scratch.join("data"))
+        .stdout(Stdio::null())
+        .spawn()
+        .context("starting construct-gateway")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = Server {
+        name: "gateway",
+        child,
+        addr,
+    };
+    wait_until_listening(addr)?;
+    Ok(server)
+}
+
+fn start_bare() -> anyhow::Result<Server> {
+    let port = free_port()?;
+    let child = Command::new(release_bin("xtask"))
+        .args(["bare-server", &port.to_string()])
+        .spawn()
+        .context("starting the bare server")?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = Server {
+        name: "bare axum",
+        child,
+        addr,
+    };
+    wait_until_listening(addr)?;
+    Ok(server)
+}
+
+/// The baseline: axum's hello world, served by `axum::serve` with nothing else. Its body has the same
+/// size and type as the gateway's `/health`, so the comparison is of the stacks, not the payloads.
+pub fn bare_server(args: &[String]) -> anyhow::Result<()> {
+    const BODY: &str = r#"{"status":"ok","version":"0.1.0","require_pairing":true,"paired":false}"#;
+    let port: u16 = args.first().context("port")?.parse()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let app = axum::Router::new().route(
+            "/health",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    BODY,
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+        axum::serve(listener, app).await?;
+        anyhow::Ok(())
+    })
+}
+
+/// Measures both servers and prints the table and the ratio.
+pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
+    let settings = parse_settings(args)?;
+    let scratch = tempfile::tempdir()?;
+    let gateway = start_gateway(scratch.path())?;
+    let bare = start_bare()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    println!(
+        "closed-loop HTTP/1.1 keep-alive, GET /health, {} connections, {} s per round, {} rounds each",
+        settings.connections, settings.seconds, settings.rounds
+    );
+    // Warm both up (connection setup, allocator, CPU caches) before measuring.
+    for server in [&bare, &gateway] {
+        runtime.block_on(drive(
+            server.addr,
+            settings.connections,
+            Duration::from_secs(1),
+        ))?;
+    }
+    let mut totals = [(0u64, 0u64, Duration::ZERO); 2];
+    let mut ratios = Vec::with_capacity(settings.rounds);
+    for round in 1..=settings.rounds {
+        let mut round_rps = [0.0f64; 2];
+        // Alternate which server goes first so neither always runs on a warmer or quieter machine.
+        let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let server = [&bare, &gateway][i];
+            let outcome = runtime.block_on(drive(
+                server.addr,
+                settings.connections,
+                Duration::from_secs(settings.seconds),
+            ))?;
+            println!(
+                "round {round}: {:<10} {:>10.0} req/s  ({} errors)",
+                server.name,
+                outcome.ok as f64 / outcome.elapsed.as_secs_f64(),
+                outcome.errors
+            );
+            totals[i].0 += outcome.ok;
+            totals[i].1 += outcome.errors;
+            totals[i].2 += outcome.elapsed;
+            round_rps[i] = outcome.ok as f64 / outcome.elapsed.as_secs_f64();
+        }
+        ratios.push(round_rps[1] / round_rps[0]);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let rps = |t: (u64, u64, Duration)| t.0 as f64 / t.2.as_secs_f64();
+    let (bare_rps, gateway_rps) = (rps(totals[0]), rps(totals[1]));
+    println!("bare axum: {bare_rps:>10.0} req/s");
+    println!("gateway:   {gateway_rps:>10.0} req/s");
+    println!(
+        "ratio of totals gateway/bare: {:.3}",
+        gateway_rps / bare_rps
+    );
+    println!(
+        "median per-round ratio gateway/bare for GET /health: {median:.3} (goal >= 0.85; rounds {:.3}..{:.3})",
+        ratios[0],
+        ratios[ratios.len() - 1]
+    );
+    if totals[0].1 + totals[1].1 > 0 {
+        bail!(
+            "{} requests failed; the figures above are not trustworthy",
+            totals[0].1 + totals[1].1
+        );
+    }
+    Ok(())
+}
+
+struct Outcome {
+    ok: u64,
+    errors: u64,
+    elapsed: Duration,
+}
+
+/// Drives `addr` with `connections` closed-loop keep-alive clients for `duration`.
+async fn drive(
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
+    let ok = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let (ok, errors, stop) = (Arc::clone(&ok), Arc::clone(&errors), Arc::clone(&stop));
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = client_loop(addr, &ok, &stop).await {
+                errors.fetch_add(1, Ordering::Relaxed);
+                eprintln!("client error: {error:#}");
+            }
+        }));
+    }
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    for task in tasks {
+        task.await?;
+    }
+    Ok(Outcome {
+        ok: ok.load(Ordering::Relaxed),
+        errors: errors.load(Ordering::Relaxed),
+        elapsed,
+    })
+}
+
+async fn client_loop(addr: SocketAddr, ok: &AtomicU64, stop: &AtomicBool) -> anyhow::Result<()> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let authority = addr.to_string();
+    while !stop.load(Ordering::Relaxed) {
+        let request = hyper::Request::get("/health")
+            .header(hyper::header::HOST, authority.as_str())
+            .body(Empty::<Bytes>::new())?;
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        response.into_body().collect().await?;
+        if status != hyper::StatusCode::OK {
+            bail!("unexpected status {status}");
+        }
+        ok.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
