@@ -26,16 +26,10 @@ struct Settings {
 }
 
 fn parse_settings(args: &[String]) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
-        seconds: 3,
-        connections: 64,
-        rounds: 6,
-    };
+    let mut settings = Settings { seconds: 3, connections: 64, rounds: 6 };
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
-        let value = iter
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
+        let value = iter.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--seconds" => settings.seconds = value.parse()?,
             "--connections" => settings.connections = value.parse()?,
@@ -53,21 +47,9 @@ fn parse_settings(args: &[String]) -> anyhow::Result<Settings> {
 /// generator would measure itself).
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     parse_settings(args)?;
-    cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "construct-gateway-bin",
-        "-p",
-        "xtask",
-    ])?;
+    cargo(&["build", "--release", "--locked", "-p", "construct-gateway-bin", "-p", "xtask"])?;
     let xtask = release_bin("xtask");
-    let status = Command::new(&xtask)
-        .arg("bench-run")
-        .args(args)
-        .status()
-        .context("running bench-run")?;
+    let status = Command::new(&xtask).arg("bench-run").args(args).status().context("running bench-run")?;
     if !status.success() {
         bail!("bench-run failed ({status})");
     }
@@ -75,8 +57,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn release_bin(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     target.join("release").join(name)
 }
 
@@ -124,11 +106,7 @@ fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
         .spawn()
         .context("starting construct-gateway")?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let server = Server {
-        name: "gateway",
-        child,
-        addr,
-    };
+    let server = Server { name: "gateway", child, addr };
     wait_until_listening(addr)?;
     Ok(server)
 }
@@ -140,11 +118,7 @@ fn start_bare() -> anyhow::Result<Server> {
         .spawn()
         .context("starting the bare server")?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let server = Server {
-        name: "bare axum",
-        child,
-        addr,
-    };
+    let server = Server { name: "bare axum", child, addr };
     wait_until_listening(addr)?;
     Ok(server)
 }
@@ -154,18 +128,11 @@ fn start_bare() -> anyhow::Result<Server> {
 pub fn bare_server(args: &[String]) -> anyhow::Result<()> {
     const BODY: &str = r#"{"status":"ok","version":"0.1.0","require_pairing":true,"paired":false}"#;
     let port: u16 = args.first().context("port")?.parse()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let app = axum::Router::new().route(
             "/health",
-            axum::routing::get(|| async {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "application/json")],
-                    BODY,
-                )
-            }),
+            axum::routing::get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], BODY) }),
         );
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         axum::serve(listener, app).await?;
@@ -179,9 +146,7 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
     let scratch = tempfile::tempdir()?;
     let gateway = start_gateway(scratch.path())?;
     let bare = start_bare()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
 
     println!(
         "closed-loop HTTP/1.1 keep-alive, GET /health, {} connections, {} s per round, {} rounds each",
@@ -189,11 +154,7 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
     );
     // Warm both up (connection setup, allocator, CPU caches) before measuring.
     for server in [&bare, &gateway] {
-        runtime.block_on(drive(
-            server.addr,
-            settings.connections,
-            Duration::from_secs(1),
-        ))?;
+        runtime.block_on(drive(server.addr, settings.connections, Duration::from_secs(1)))?;
     }
     let mut totals = [(0u64, 0u64, Duration::ZERO); 2];
     let mut ratios = Vec::with_capacity(settings.rounds);
@@ -227,20 +188,14 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
     let (bare_rps, gateway_rps) = (rps(totals[0]), rps(totals[1]));
     println!("bare axum: {bare_rps:>10.0} req/s");
     println!("gateway:   {gateway_rps:>10.0} req/s");
-    println!(
-        "ratio of totals gateway/bare: {:.3}",
-        gateway_rps / bare_rps
-    );
+    println!("ratio of totals gateway/bare: {:.3}", gateway_rps / bare_rps);
     println!(
         "median per-round ratio gateway/bare for GET /health: {median:.3} (goal >= 0.85; rounds {:.3}..{:.3})",
         ratios[0],
         ratios[ratios.len() - 1]
     );
     if totals[0].1 + totals[1].1 > 0 {
-        bail!(
-            "{} requests failed; the figures above are not trustworthy",
-            totals[0].1 + totals[1].1
-        );
+        bail!("{} requests failed; the figures above are not trustworthy", totals[0].1 + totals[1].1);
     }
     Ok(())
 }
@@ -252,11 +207,7 @@ struct Outcome {
 }
 
 /// Drives `addr` with `connections` closed-loop keep-alive clients for `duration`.
-async fn drive(
-    addr: SocketAddr,
-    connections: usize,
-    duration: Duration,
-) -> anyhow::Result<Outcome> {
+async fn drive(addr: SocketAddr, connections: usize, duration: Duration) -> anyhow::Result<Outcome> {
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -277,11 +228,7 @@ async fn drive(
     for task in tasks {
         task.await?;
     }
-    Ok(Outcome {
-        ok: ok.load(Ordering::Relaxed),
-        errors: errors.load(Ordering::Relaxed),
-        elapsed,
-    })
+    Ok(Outcome { ok: ok.load(Ordering::Relaxed), errors: errors.load(Ordering::Relaxed), elapsed })
 }
 
 async fn client_loop(addr: SocketAddr, ok: &AtomicU64, stop: &AtomicBool) -> anyhow::Result<()> {

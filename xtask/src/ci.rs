@@ -29,15 +29,7 @@ pub fn cargo(args: &[&str]) -> anyhow::Result<()> {
 /// The CI pipeline.
 pub fn run() -> anyhow::Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--locked",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace", "--locked"])?;
     eprintln!("xtask ci: all checks passed");
     Ok(())

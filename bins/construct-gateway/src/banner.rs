@@ -27,10 +27,9 @@ impl Banner<'_> {
 
     /// The banner's lines.
     pub fn lines(&self) -> Vec<String> {
-        let config = self.config_file.map_or_else(
-            || "(none: built-in defaults)".to_owned(),
-            |p| p.display().to_string(),
-        );
+        let config = self
+            .config_file
+            .map_or_else(|| "(none: built-in defaults)".to_owned(), |p| p.display().to_string());
         let pairing = match (self.require_pairing, self.paired) {
             (false, _) => "DISABLED: every request is accepted without a token",
             (true, true) => "required; a device is paired",
@@ -70,10 +69,7 @@ mod tests {
             paired: false,
         };
         let text = banner.lines().join("\n");
-        assert!(
-            text.contains("Listening:   http://[::1]:8080/construct"),
-            "{text}"
-        );
+        assert!(text.contains("Listening:   http://[::1]:8080/construct"), "{text}");
         assert!(text.contains("DISABLED"), "{text}");
         assert!(text.contains("built-in defaults"), "{text}");
     }

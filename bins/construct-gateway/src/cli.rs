@@ -80,18 +80,11 @@ mod tests {
         let cli = Cli::try_parse_from(["construct-gateway", "--port", "0"]).expect("parse");
         assert!(cli.command.is_none());
         assert_eq!(cli.global.port, Some(0));
-        let cli = Cli::try_parse_from(["construct-gateway", "serve", "--host", "localhost"])
-            .expect("parse");
+        let cli = Cli::try_parse_from(["construct-gateway", "serve", "--host", "localhost"]).expect("parse");
         assert!(matches!(cli.command, Some(Command::Serve)));
         assert_eq!(cli.global.host.as_deref(), Some("localhost"));
-        let cli = Cli::try_parse_from([
-            "construct-gateway",
-            "config",
-            "check",
-            "--log-format",
-            "json",
-        ])
-        .expect("parse");
+        let cli = Cli::try_parse_from(["construct-gateway", "config", "check", "--log-format", "json"])
+            .expect("parse");
         assert_eq!(cli.global.log_format, LogFormat::Json);
         assert!(Cli::try_parse_from(["construct-gateway", "--port", "70000"]).is_err());
     }

@@ -20,9 +20,7 @@ fn main() -> ExitCode {
     init_tracing(cli.global.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.global),
-        Command::Config {
-            command: ConfigCommand::Check,
-        } => config_check(&cli.global),
+        Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,9 +49,7 @@ fn load_config(global: &cli::GlobalArgs) -> anyhow::Result<LoadedConfig> {
 fn serve(global: &cli::GlobalArgs) -> anyhow::Result<()> {
     let loaded = load_config(global)?;
     ensure_data_dir(&loaded.data_dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let config_file = loaded.config_file.clone();
         let gateway = Gateway::builder(loaded).build()?;
@@ -77,10 +73,10 @@ fn serve(global: &cli::GlobalArgs) -> anyhow::Result<()> {
 
 fn config_check(global: &cli::GlobalArgs) -> anyhow::Result<()> {
     let loaded = load_config(global)?;
-    let file = loaded.config_file.as_ref().map_or_else(
-        || "(none: defaults)".to_owned(),
-        |p| p.display().to_string(),
-    );
+    let file = loaded
+        .config_file
+        .as_ref()
+        .map_or_else(|| "(none: defaults)".to_owned(), |p| p.display().to_string());
     println!("# configuration is valid");
     println!("# config file: {file}");
     println!("# data dir:    {}", loaded.data_dir.display());
@@ -94,9 +90,7 @@ fn config_check(global: &cli::GlobalArgs) -> anyhow::Result<()> {
 fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),

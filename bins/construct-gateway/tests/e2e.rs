@@ -50,44 +50,23 @@ fn start(home: &Path, extra: &[&str]) -> Running {
             }
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("banner with address");
-    Running {
-        child,
-        addr: addr.parse().expect("socket address"),
-    }
+    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("banner with address");
+    Running { child, addr: addr.parse().expect("socket address") }
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("write");
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("read");
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
 }
 
@@ -97,20 +76,13 @@ fn wait_with_deadline(child: &mut Child, deadline: Duration) -> std::process::Ex
         if let Some(status) = child.try_wait().expect("try_wait") {
             return status;
         }
-        assert!(
-            start.elapsed() < deadline,
-            "gateway did not exit within {deadline:?}"
-        );
+        assert!(start.elapsed() < deadline, "gateway did not exit within {deadline:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    command(home)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run")
+    command(home).args(args).envs(env.iter().copied()).output().expect("run")
 }
 
 #[test]
@@ -138,10 +110,7 @@ fn serves_health_and_exits_zero_on_sigterm() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&data).expect("meta").permissions().mode() & 0o777,
-            0o700
-        );
+        assert_eq!(std::fs::metadata(&data).expect("meta").permissions().mode() & 0o777, 0o700);
     }
 }
 
@@ -151,14 +120,7 @@ fn public_bind_is_refused_without_allow_public_bind() {
     let data = home.path().join("data");
     let out = run(
         home.path(),
-        &[
-            "--host",
-            "0.0.0.0",
-            "--port",
-            "0",
-            "--data-dir",
-            data.to_str().expect("utf8"),
-        ],
+        &["--host", "0.0.0.0", "--port", "0", "--data-dir", data.to_str().expect("utf8")],
         &[],
     );
     assert!(!out.status.success());
@@ -174,13 +136,9 @@ fn slow_headers_are_cut_off() {
     let gw = start(home.path(), &["--config", config.to_str().expect("utf8")]);
 
     let mut stream = TcpStream::connect(gw.addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
     // Half a request head, then silence: a slow-loris client.
-    stream
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
-        .expect("write");
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").expect("write");
     let mut buf = Vec::new();
     match stream.read_to_end(&mut buf) {
         Ok(_) => {}
@@ -188,10 +146,7 @@ fn slow_headers_are_cut_off() {
         Err(e) => panic!("the server kept the connection open: {e}"),
     }
     let text = String::from_utf8_lossy(&buf);
-    assert!(
-        !text.contains("200 OK"),
-        "an incomplete request was answered: {text}"
-    );
+    assert!(!text.contains("200 OK"), "an incomplete request was answered: {text}");
 
     // The server is still healthy for well-behaved clients.
     assert_eq!(http_get(gw.addr, "/health").0, 200);
@@ -204,22 +159,14 @@ fn config_check_prints_the_effective_config() {
     std::fs::write(&config, "[gateway]\nport = 5555\nprot = 1\n").expect("write");
     let out = run(
         home.path(),
-        &[
-            "config",
-            "check",
-            "--config",
-            config.to_str().expect("utf8"),
-        ],
+        &["config", "check", "--config", config.to_str().expect("utf8")],
         &[("CONSTRUCT_REQUIRE_PAIRING", "yes")],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("port = 5555"), "{stdout}");
     assert!(stdout.contains("require_pairing = true"), "{stdout}");
-    assert!(
-        stdout.contains("`gateway.prot`"),
-        "unknown key reported: {stdout}"
-    );
+    assert!(stdout.contains("`gateway.prot`"), "unknown key reported: {stdout}");
 }
 
 #[test]
@@ -227,32 +174,15 @@ fn config_check_fails_naming_the_key_or_variable() {
     let home = tempfile::tempdir().expect("tempdir");
     let config = home.path().join("bad.toml");
     std::fs::write(&config, "[gateway]\nmax_body_bytes = -1\n").expect("write");
-    let out = run(
-        home.path(),
-        &[
-            "config",
-            "check",
-            "--config",
-            config.to_str().expect("utf8"),
-        ],
-        &[],
-    );
+    let out = run(home.path(), &["config", "check", "--config", config.to_str().expect("utf8")], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("gateway.max_body_bytes"));
 
-    let out = run(
-        home.path(),
-        &["config", "check"],
-        &[("CONSTRUCT_REQUIRE_PAIRING", "ture")],
-    );
+    let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_REQUIRE_PAIRING", "ture")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONSTRUCT_REQUIRE_PAIRING"));
 
-    let out = run(
-        home.path(),
-        &["config", "check"],
-        &[("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0")],
-    );
+    let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONSTRUCT_GATEWAY_TIMEOUT_SECS"));
 }

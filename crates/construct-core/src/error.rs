@@ -120,17 +120,10 @@ impl ApiError {
     /// An error with an explicit status, code and message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
         debug_assert!(
-            code.as_str()
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            code.as_str().bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
             "error codes are SCREAMING_SNAKE_CASE: {code}"
         );
-        Self {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     /// The envelope for a bare status, with the status's canonical reason as message.
@@ -146,38 +139,22 @@ impl ApiError {
 
     /// 405 for a known path requested with a method it does not serve.
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::METHOD_NOT_ALLOWED, "Method not allowed")
     }
 
     /// 408 when the route's timeout elapsed before a response was ready.
     pub fn request_timeout() -> Self {
-        Self::new(
-            StatusCode::REQUEST_TIMEOUT,
-            ErrorCode::REQUEST_TIMEOUT,
-            "Request timed out",
-        )
+        Self::new(StatusCode::REQUEST_TIMEOUT, ErrorCode::REQUEST_TIMEOUT, "Request timed out")
     }
 
     /// 413 when the body is over the route's limit.
     pub fn payload_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::PAYLOAD_TOO_LARGE,
-            "Request body is too large",
-        )
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PAYLOAD_TOO_LARGE, "Request body is too large")
     }
 
     /// 500; the cause belongs in the log, never in the response.
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::INTERNAL_ERROR,
-            "Internal server error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::INTERNAL_ERROR, "Internal server error")
     }
 
     /// Adds a retry hint, sent as the `Retry-After` header and the `retry_after` field.
@@ -232,23 +209,14 @@ mod tests {
     use http_body_util::BodyExt;
 
     async fn body_json(response: Response) -> serde_json::Value {
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
         serde_json::from_slice(&bytes).expect("json")
     }
 
     #[tokio::test]
     async fn envelope_shape_and_headers() {
-        let response = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::UNAUTHORIZED,
-            "pair first",
-        )
-        .into_response();
+        let response =
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UNAUTHORIZED, "pair first").into_response();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
@@ -260,13 +228,9 @@ mod tests {
 
     #[tokio::test]
     async fn retry_after_is_header_and_field() {
-        let response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RATE_LIMITED,
-            "slow down",
-        )
-        .with_retry_after(42)
-        .into_response();
+        let response = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RATE_LIMITED, "slow down")
+            .with_retry_after(42)
+            .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "42");
         assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
         assert_eq!(body_json(response).await["retry_after"], 42);
@@ -274,18 +238,9 @@ mod tests {
 
     #[test]
     fn status_mapping_covers_common_statuses() {
-        assert_eq!(
-            ErrorCode::for_status(StatusCode::NOT_FOUND),
-            ErrorCode::NOT_FOUND
-        );
-        assert_eq!(
-            ErrorCode::for_status(StatusCode::IM_A_TEAPOT),
-            ErrorCode::BAD_REQUEST
-        );
-        assert_eq!(
-            ErrorCode::for_status(StatusCode::BAD_GATEWAY),
-            ErrorCode::INTERNAL_ERROR
-        );
+        assert_eq!(ErrorCode::for_status(StatusCode::NOT_FOUND), ErrorCode::NOT_FOUND);
+        assert_eq!(ErrorCode::for_status(StatusCode::IM_A_TEAPOT), ErrorCode::BAD_REQUEST);
+        assert_eq!(ErrorCode::for_status(StatusCode::BAD_GATEWAY), ErrorCode::INTERNAL_ERROR);
         assert_eq!(ApiError::from_status(StatusCode::GONE).message(), "Gone");
     }
 }

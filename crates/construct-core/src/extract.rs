@@ -42,27 +42,19 @@ impl<T: Serialize> IntoResponse for Json<T> {
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::INVALID_BODY,
-            e.body_text(),
-        ),
-        JsonRejection::JsonSyntaxError(e) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::INVALID_JSON,
-            e.body_text(),
-        ),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::INVALID_BODY, e.body_text())
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_JSON, e.body_text())
+        }
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UNSUPPORTED_MEDIA_TYPE,
             "Expected Content-Type: application/json",
         ),
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::payload_too_large(),
-        other => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BAD_REQUEST,
-            other.body_text(),
-        ),
+        other => ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BAD_REQUEST, other.body_text()),
     }
 }
 
@@ -82,11 +74,7 @@ where
             .await
             .map(|axum::extract::Query(value)| Self(value))
             .map_err(|rejection: QueryRejection| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::INVALID_QUERY,
-                    rejection.body_text(),
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_QUERY, rejection.body_text())
             })
     }
 }
@@ -107,11 +95,9 @@ where
             .await
             .map(|axum::extract::Path(value)| Self(value))
             .map_err(|rejection: PathRejection| match rejection {
-                PathRejection::FailedToDeserializePathParams(e) => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::INVALID_PATH,
-                    e.body_text(),
-                ),
+                PathRejection::FailedToDeserializePathParams(e) => {
+                    ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_PATH, e.body_text())
+                }
                 // A route registered without the parameters its handler expects: our bug, not the client's.
                 _ => ApiError::internal(),
             })

@@ -10,9 +10,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
+        Self { dir: tempfile::tempdir().expect("tempdir") }
     }
 
     fn home(&self) -> String {
@@ -29,10 +27,7 @@ impl Fixture {
     fn sources(&self, env: &[(&str, &str)]) -> ConfigSources {
         let mut pairs: Vec<(String, String)> = vec![("HOME".into(), self.home())];
         pairs.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        ConfigSources {
-            env: EnvVars::from_pairs(pairs),
-            ..Default::default()
-        }
+        ConfigSources { env: EnvVars::from_pairs(pairs), ..Default::default() }
     }
 }
 
@@ -58,10 +53,8 @@ fn default_file_location_is_read() {
 #[test]
 fn env_beats_file_and_flags_beat_env() {
     let fx = Fixture::new();
-    let path = fx.write(
-        "custom.toml",
-        "[gateway]\nport = 5000\nrequire_pairing = true\nrequest_timeout_secs = 9\n",
-    );
+    let path =
+        fx.write("custom.toml", "[gateway]\nport = 5000\nrequire_pairing = true\nrequest_timeout_secs = 9\n");
     let mut sources = fx.sources(&[
         ("CONSTRUCT_CONFIG", path.to_str().expect("utf8")),
         ("PORT", "6000"),
@@ -119,19 +112,13 @@ fn a_rule_violation_names_key_and_source() {
     let fx = Fixture::new();
     let err = load(&fx.sources(&[("CONSTRUCT_GATEWAY_HOST", "db.internal")])).unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.contains("`gateway.host`") && text.contains("CONSTRUCT_GATEWAY_HOST"),
-        "{text}"
-    );
+    assert!(text.contains("`gateway.host`") && text.contains("CONSTRUCT_GATEWAY_HOST"), "{text}");
 
     let path = fx.write("zero.toml", "[gateway]\nrequest_timeout_secs = 0\n");
     let mut sources = fx.sources(&[]);
     sources.config_file = Some(path);
     let text = load(&sources).unwrap_err().to_string();
-    assert!(
-        text.contains("gateway.request_timeout_secs") && text.contains("zero.toml"),
-        "{text}"
-    );
+    assert!(text.contains("gateway.request_timeout_secs") && text.contains("zero.toml"), "{text}");
 }
 
 #[test]
@@ -178,19 +165,13 @@ fn explicit_missing_or_broken_files_fail() {
 #[test]
 fn trusted_proxies_parse_and_reject() {
     let fx = Fixture::new();
-    let good = fx.write(
-        "good.toml",
-        "[gateway]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n",
-    );
+    let good = fx.write("good.toml", "[gateway]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n");
     let mut sources = fx.sources(&[]);
     sources.config_file = Some(good);
     let loaded = load(&sources).expect("load");
     assert_eq!(loaded.config.gateway.trusted_proxies.len(), 2);
 
-    let bad = fx.write(
-        "bad.toml",
-        "[gateway]\ntrusted_proxies = [\"10.0.0.0/99\"]\n",
-    );
+    let bad = fx.write("bad.toml", "[gateway]\ntrusted_proxies = [\"10.0.0.0/99\"]\n");
     sources.config_file = Some(bad);
     let text = load(&sources).unwrap_err().to_string();
     assert!(text.contains("gateway.trusted_proxies"), "{text}");
@@ -207,8 +188,5 @@ fn data_dir_is_created_private() {
     assert_eq!(mode, 0o700);
 
     let file = fx.write("plain-file", "");
-    assert!(matches!(
-        ensure_data_dir(&file),
-        Err(ConfigError::DataDir { .. })
-    ));
+    assert!(matches!(ensure_data_dir(&file), Err(ConfigError::DataDir { .. })));
 }

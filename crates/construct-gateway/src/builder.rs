@@ -37,12 +37,7 @@ pub struct RouteGroup {
 impl RouteGroup {
     /// A group named `name` (for logs and docs) serving `router`.
     pub fn new(name: impl Into<String>, router: Router) -> Self {
-        Self {
-            name: name.into(),
-            router,
-            body_bytes: None,
-            timeout: None,
-        }
+        Self { name: name.into(), router, body_bytes: None, timeout: None }
     }
 
     /// Overrides the group's body limit.
@@ -97,8 +92,7 @@ impl GatewayBuilder {
     pub fn build(self) -> Result<Gateway, GatewayError> {
         validate(&self.loaded.config)?;
         let mut checks =
-            vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone()))
-                as Arc<dyn ReadinessCheck>];
+            vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone())) as Arc<dyn ReadinessCheck>];
         checks.extend(self.checks);
         let state = AppState::new(SharedState {
             config: self.loaded.config,
@@ -123,10 +117,7 @@ impl GatewayBuilder {
         }
         let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway {
-            router: middleware::stack(app),
-            state,
-        })
+        Ok(Gateway { router: middleware::stack(app), state })
     }
 }
 
@@ -146,10 +137,7 @@ fn nest_under_prefix(app: Router, prefix: &str) -> Router {
             Redirect::permanent(&location).into_response()
         }
     };
-    Router::new()
-        .nest(prefix, app)
-        .route(&format!("{prefix}/"), any(redirect))
-        .fallback(routes::not_found)
+    Router::new().nest(prefix, app).route(&format!("{prefix}/"), any(redirect)).fallback(routes::not_found)
 }
 
 /// An assembled gateway: its state and its router.
@@ -160,21 +148,14 @@ pub struct Gateway {
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway")
-            .field("state", &self.state)
-            .finish_non_exhaustive()
+        f.debug_struct("Gateway").field("state", &self.state).finish_non_exhaustive()
     }
 }
 
 impl Gateway {
     /// Starts building a gateway from a loaded configuration.
     pub fn builder(loaded: LoadedConfig) -> GatewayBuilder {
-        GatewayBuilder {
-            loaded,
-            groups: Vec::new(),
-            checks: Vec::new(),
-            pairing: Arc::new(NoDevices),
-        }
+        GatewayBuilder { loaded, groups: Vec::new(), checks: Vec::new(), pairing: Arc::new(NoDevices) }
     }
 
     /// The shared state.
@@ -204,14 +185,10 @@ impl Gateway {
     pub async fn bind(&self) -> Result<TcpListener, GatewayError> {
         let gateway = &self.state.config.gateway;
         if gateway.is_public_bind() && !gateway.allow_public_bind {
-            return Err(GatewayError::PublicBindRefused {
-                host: gateway.host.clone(),
-            });
+            return Err(GatewayError::PublicBindRefused { host: gateway.host.clone() });
         }
         let addr = self.bind_addr()?;
-        TcpListener::bind(addr)
-            .await
-            .map_err(|source| GatewayError::Bind { addr, source })
+        TcpListener::bind(addr).await.map_err(|source| GatewayError::Bind { addr, source })
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains in-flight requests.
@@ -220,9 +197,7 @@ impl Gateway {
         F: std::future::Future<Output = ()> + Send,
     {
         let options = ServeOptions {
-            header_read_timeout: Duration::from_secs(
-                self.state.config.gateway.request_timeout_secs,
-            ),
+            header_read_timeout: Duration::from_secs(self.state.config.gateway.request_timeout_secs),
             ..ServeOptions::default()
         };
         let state = self.state.clone();
@@ -230,9 +205,7 @@ impl Gateway {
             shutdown.await;
             state.readiness.start_draining();
         };
-        serve(listener, self.router, options, shutdown)
-            .await
-            .map_err(GatewayError::Io)
+        serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io)
     }
 
     /// The data directory.

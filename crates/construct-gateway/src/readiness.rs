@@ -25,10 +25,7 @@ pub struct CheckOutcome {
 impl Readiness {
     /// Readiness made of these checks.
     pub fn new(checks: Vec<Arc<dyn ReadinessCheck>>) -> Self {
-        Self {
-            checks,
-            draining: AtomicBool::new(false),
-        }
+        Self { checks, draining: AtomicBool::new(false) }
     }
 
     /// Marks the gateway as shutting down: from now on it is not ready, so balancers stop sending traffic.
@@ -44,10 +41,7 @@ impl Readiness {
     /// Runs every check concurrently.
     pub async fn run(&self) -> Vec<CheckOutcome> {
         let runs = self.checks.iter().map(|check| async move {
-            CheckOutcome {
-                name: check.name().to_owned(),
-                failure: check.check().await.err(),
-            }
+            CheckOutcome { name: check.name().to_owned(), failure: check.check().await.err() }
         });
         futures_util::future::join_all(runs).await
     }
@@ -74,12 +68,8 @@ impl ReadinessCheck for DataDirCheck {
     fn check(&self) -> CheckFuture<'_> {
         Box::pin(async move {
             let probe = self.dir.join(".ready-probe");
-            tokio::fs::write(&probe, b"")
-                .await
-                .map_err(|e| format!("{}: {e}", self.dir.display()))?;
-            tokio::fs::remove_file(&probe)
-                .await
-                .map_err(|e| format!("{}: {e}", self.dir.display()))
+            tokio::fs::write(&probe, b"").await.map_err(|e| format!("{}: {e}", self.dir.display()))?;
+            tokio::fs::remove_file(&probe).await.map_err(|e| format!("{}: {e}", self.dir.display()))
         })
     }
 }

@@ -53,10 +53,7 @@ where
     F: Future<Output = ()> + Send,
 {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(options.header_read_timeout);
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -75,9 +72,7 @@ where
         };
         let _ = stream.set_nodelay(true);
         let service = hyper::service::service_fn(request_handler(router.clone(), peer));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

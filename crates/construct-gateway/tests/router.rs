@@ -30,11 +30,7 @@ fn gateway_with(configure: impl FnOnce(&mut LoadedConfig), groups: Vec<RouteGrou
         builder = builder.route_group(group);
     }
     let gateway = builder.build().expect("build");
-    TestGateway {
-        router: gateway.router(),
-        gateway,
-        _dir: dir,
-    }
+    TestGateway { router: gateway.router(), gateway, _dir: dir }
 }
 
 fn gateway() -> TestGateway {
@@ -49,10 +45,7 @@ struct Message {
 /// Routes that exist only in tests, to drive the failure paths.
 fn test_routes() -> RouteGroup {
     let router = Router::new()
-        .route(
-            "/test/echo",
-            post(|body: Bytes| async move { body.len().to_string() }),
-        )
+        .route("/test/echo", post(|body: Bytes| async move { body.len().to_string() }))
         .route(
             "/test/json",
             post(|Json(m): Json<Message>| async move { Json(json!({"len": m.message.len()})) }),
@@ -92,10 +85,7 @@ fn assert_envelope(response: &Response<()>, json: &Value, status: StatusCode, co
     assert_eq!(response.status(), status, "{json}");
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(json["code"], code, "{json}");
-    assert!(
-        json["error"].as_str().is_some_and(|e| !e.is_empty()),
-        "{json}"
-    );
+    assert!(json["error"].as_str().is_some_and(|e| !e.is_empty()), "{json}");
 }
 
 #[tokio::test]
@@ -121,10 +111,7 @@ async fn health_reports_pairing_settings_and_status() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut loaded = LoadedConfig::with_defaults(dir.path());
     loaded.config.gateway.require_pairing = false;
-    let gw = Gateway::builder(loaded)
-        .pairing_status(Arc::new(Paired))
-        .build()
-        .expect("build");
+    let gw = Gateway::builder(loaded).pairing_status(Arc::new(Paired)).build().expect("build");
     let (_, json) = send(&gw.router(), get_req("/health")).await;
     assert_eq!(json["require_pairing"], false);
     assert_eq!(json["paired"], true);
@@ -137,28 +124,16 @@ async fn unknown_paths_are_json_404s() {
         let (response, json) = send(&gw.router, get_req(path)).await;
         assert_envelope(&response, &json, StatusCode::NOT_FOUND, "NOT_FOUND");
     }
-    let (response, json) = send(
-        &gw.router,
-        Request::delete("/api/x").body(Body::empty()).expect("req"),
-    )
-    .await;
+    let (response, json) =
+        send(&gw.router, Request::delete("/api/x").body(Body::empty()).expect("req")).await;
     assert_envelope(&response, &json, StatusCode::NOT_FOUND, "NOT_FOUND");
 }
 
 #[tokio::test]
 async fn wrong_method_is_json_405_with_allow() {
     let gw = gateway();
-    let (response, json) = send(
-        &gw.router,
-        Request::post("/health").body(Body::empty()).expect("req"),
-    )
-    .await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-    );
+    let (response, json) = send(&gw.router, Request::post("/health").body(Body::empty()).expect("req")).await;
+    assert_envelope(&response, &json, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
     let allow = response.headers()[header::ALLOW].to_str().expect("ascii");
     assert!(allow.contains("GET"), "{allow}");
 }
@@ -166,22 +141,13 @@ async fn wrong_method_is_json_405_with_allow() {
 #[tokio::test]
 async fn body_limit_is_64k_exactly() {
     let gw = gateway();
-    let ok = Request::post("/test/echo")
-        .body(Body::from(vec![b'a'; 65_536]))
-        .expect("req");
+    let ok = Request::post("/test/echo").body(Body::from(vec![b'a'; 65_536])).expect("req");
     let (response, _) = send(&gw.router, ok).await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let over = Request::post("/test/echo")
-        .body(Body::from(vec![b'a'; 65_537]))
-        .expect("req");
+    let over = Request::post("/test/echo").body(Body::from(vec![b'a'; 65_537])).expect("req");
     let (response, json) = send(&gw.router, over).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
-    );
+    assert_envelope(&response, &json, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -191,12 +157,7 @@ async fn streamed_body_over_the_limit_is_413() {
     let body = Body::from_stream(futures_util::stream::iter(chunks));
     let request = Request::post("/test/echo").body(body).expect("req");
     let (response, json) = send(&gw.router, request).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
-    );
+    assert_envelope(&response, &json, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -207,37 +168,20 @@ async fn a_group_can_raise_its_own_body_limit() {
     )
     .body_limit(1 << 20);
     let gw = gateway_with(|_| {}, vec![test_routes(), big]);
-    let (response, _) = send(
-        &gw.router,
-        Request::post("/big")
-            .body(Body::from(vec![0u8; 500_000]))
-            .expect("req"),
-    )
-    .await;
+    let (response, _) =
+        send(&gw.router, Request::post("/big").body(Body::from(vec![0u8; 500_000])).expect("req")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let (response, _) = send(
-        &gw.router,
-        Request::post("/test/echo")
-            .body(Body::from(vec![0u8; 500_000]))
-            .expect("req"),
-    )
-    .await;
+    let (response, _) =
+        send(&gw.router, Request::post("/test/echo").body(Body::from(vec![0u8; 500_000])).expect("req"))
+            .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test(start_paused = true)]
 async fn slow_handler_gets_408() {
-    let gw = gateway_with(
-        |l| l.config.gateway.request_timeout_secs = 1,
-        vec![test_routes()],
-    );
+    let gw = gateway_with(|l| l.config.gateway.request_timeout_secs = 1, vec![test_routes()]);
     let (response, json) = send(&gw.router, get_req("/test/slow")).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::REQUEST_TIMEOUT,
-        "REQUEST_TIMEOUT",
-    );
+    assert_envelope(&response, &json, StatusCode::REQUEST_TIMEOUT, "REQUEST_TIMEOUT");
 }
 
 #[tokio::test(start_paused = true)]
@@ -262,12 +206,7 @@ async fn a_group_can_set_its_own_timeout() {
 async fn panics_become_500_envelopes_without_details() {
     let gw = gateway();
     let (response, json) = send(&gw.router, get_req("/test/panic")).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL_ERROR",
-    );
+    assert_envelope(&response, &json, StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR");
     assert!(!json.to_string().contains("secret detail"));
     // The router keeps serving after a panic.
     let (response, _) = send(&gw.router, get_req("/health")).await;
@@ -284,35 +223,14 @@ async fn json_extractor_rejections_are_envelopes() {
         }
         builder.body(Body::from(body)).expect("req")
     };
-    let (response, json) = send(
-        &gw.router,
-        json_post("{\"message\": ", Some("application/json")),
-    )
-    .await;
+    let (response, json) = send(&gw.router, json_post("{\"message\": ", Some("application/json"))).await;
     assert_envelope(&response, &json, StatusCode::BAD_REQUEST, "INVALID_JSON");
     let (response, json) = send(&gw.router, json_post("{\"message\":\"hi\"}", None)).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "UNSUPPORTED_MEDIA_TYPE",
-    );
-    let (response, json) = send(
-        &gw.router,
-        json_post("{\"other\":1}", Some("application/json")),
-    )
-    .await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "INVALID_BODY",
-    );
-    let (response, json) = send(
-        &gw.router,
-        json_post("{\"message\":\"hi\"}", Some("application/json")),
-    )
-    .await;
+    assert_envelope(&response, &json, StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE");
+    let (response, json) = send(&gw.router, json_post("{\"other\":1}", Some("application/json"))).await;
+    assert_envelope(&response, &json, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY");
+    let (response, json) =
+        send(&gw.router, json_post("{\"message\":\"hi\"}", Some("application/json"))).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json, json!({"len": 2}));
 }
@@ -321,23 +239,15 @@ async fn json_extractor_rejections_are_envelopes() {
 async fn request_id_is_generated_echoed_or_replaced() {
     let gw = gateway();
     let (response, _) = send(&gw.router, get_req("/health")).await;
-    let generated = response.headers()["x-request-id"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let generated = response.headers()["x-request-id"].to_str().expect("ascii").to_owned();
     assert_eq!(generated.len(), 36, "{generated}");
 
-    let with_id = Request::get("/health")
-        .header("x-request-id", "client-id-42")
-        .body(Body::empty())
-        .expect("req");
+    let with_id =
+        Request::get("/health").header("x-request-id", "client-id-42").body(Body::empty()).expect("req");
     let (response, _) = send(&gw.router, with_id).await;
     assert_eq!(response.headers()["x-request-id"], "client-id-42");
 
-    let hostile = Request::get("/nope")
-        .header("x-request-id", "a b\"c")
-        .body(Body::empty())
-        .expect("req");
+    let hostile = Request::get("/nope").header("x-request-id", "a b\"c").body(Body::empty()).expect("req");
     let (response, _) = send(&gw.router, hostile).await;
     let replaced = response.headers()["x-request-id"].to_str().expect("ascii");
     assert_ne!(replaced, "a b\"c");
@@ -346,10 +256,7 @@ async fn request_id_is_generated_echoed_or_replaced() {
 
 #[tokio::test]
 async fn everything_is_served_under_the_prefix() {
-    let gw = gateway_with(
-        |l| l.config.gateway.path_prefix = Some("/construct".into()),
-        vec![test_routes()],
-    );
+    let gw = gateway_with(|l| l.config.gateway.path_prefix = Some("/construct".into()), vec![test_routes()]);
     let (response, json) = send(&gw.router, get_req("/construct/health")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json["status"], "ok");
@@ -364,19 +271,9 @@ async fn everything_is_served_under_the_prefix() {
     }
     let (response, json) = send(&gw.router, get_req("/construct/nope")).await;
     assert_envelope(&response, &json, StatusCode::NOT_FOUND, "NOT_FOUND");
-    let (response, json) = send(
-        &gw.router,
-        Request::post("/construct/health")
-            .body(Body::empty())
-            .expect("r"),
-    )
-    .await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "METHOD_NOT_ALLOWED",
-    );
+    let (response, json) =
+        send(&gw.router, Request::post("/construct/health").body(Body::empty()).expect("r")).await;
+    assert_envelope(&response, &json, StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED");
 }
 
 #[tokio::test]
@@ -384,19 +281,11 @@ async fn readyz_reports_checks_and_draining() {
     let gw = gateway();
     let (response, json) = send(&gw.router, get_req("/readyz")).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        json,
-        json!({"status": "ready", "checks": {"data_dir": "ok"}})
-    );
+    assert_eq!(json, json!({"status": "ready", "checks": {"data_dir": "ok"}}));
 
     gw.gateway.state().readiness.start_draining();
     let (response, json) = send(&gw.router, get_req("/readyz")).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "NOT_READY",
-    );
+    assert_envelope(&response, &json, StatusCode::SERVICE_UNAVAILABLE, "NOT_READY");
     assert_eq!(json["checks"]["shutdown"], "draining");
 }
 
@@ -406,17 +295,9 @@ async fn readyz_fails_when_the_data_dir_is_gone() {
     let data_dir = gw.gateway.data_dir();
     std::fs::remove_dir_all(&data_dir).expect("remove");
     let (response, json) = send(&gw.router, get_req("/readyz")).await;
-    assert_envelope(
-        &response,
-        &json,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "NOT_READY",
-    );
+    assert_envelope(&response, &json, StatusCode::SERVICE_UNAVAILABLE, "NOT_READY");
     assert_eq!(json["checks"]["data_dir"], "failed");
-    assert!(
-        !json.to_string().contains(data_dir.to_str().expect("utf8")),
-        "reasons stay in the log"
-    );
+    assert!(!json.to_string().contains(data_dir.to_str().expect("utf8")), "reasons stay in the log");
 }
 
 #[tokio::test]

@@ -16,7 +16,10 @@ fn test_group() -> RouteGroup {
     RouteGroup::new(
         "test",
         Router::new()
-            .route("/peer", get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }))
+            .route(
+                "/peer",
+                get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+            )
             .route(
                 "/slow",
                 get(|| async {

@@ -30,23 +30,13 @@ impl EnvVars {
     }
 
     /// A snapshot made of the given pairs, for tests and embedding.
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 
     /// The value of `name`, if set and not blank.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
+        self.0.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -70,31 +60,21 @@ pub(super) struct EnvOverride {
 /// Reads the gateway's variables from `env`, in precedence order (a later entry for the same key wins).
 pub(super) fn overrides(env: &EnvVars) -> Result<Vec<EnvOverride>, ConfigError> {
     let mut out = Vec::new();
-    let invalid = |var: &str, reason: String| ConfigError::Env {
-        var: var.to_owned(),
-        reason,
-    };
+    let invalid = |var: &str, reason: String| ConfigError::Env { var: var.to_owned(), reason };
 
     // The generic names first, so the CONSTRUCT_-prefixed ones win when both are set.
     for var in ["HOST", "CONSTRUCT_GATEWAY_HOST"] {
         if let Some(raw) = env.get(var) {
-            out.push(EnvOverride {
-                var,
-                key: "gateway.host",
-                value: Value::from(raw.trim().to_owned()),
-            });
+            out.push(EnvOverride { var, key: "gateway.host", value: Value::from(raw.trim().to_owned()) });
         }
     }
     for var in ["PORT", "CONSTRUCT_GATEWAY_PORT"] {
         if let Some(raw) = env.get(var) {
-            let port: u16 = raw.trim().parse().map_err(|_| {
-                invalid(var, format!("expected a port number 0-65535, got {raw:?}"))
-            })?;
-            out.push(EnvOverride {
-                var,
-                key: "gateway.port",
-                value: Value::from(port),
-            });
+            let port: u16 = raw
+                .trim()
+                .parse()
+                .map_err(|_| invalid(var, format!("expected a port number 0-65535, got {raw:?}")))?;
+            out.push(EnvOverride { var, key: "gateway.port", value: Value::from(port) });
         }
     }
     for (var, key) in [
@@ -103,11 +83,7 @@ pub(super) fn overrides(env: &EnvVars) -> Result<Vec<EnvOverride>, ConfigError> 
     ] {
         if let Some(raw) = env.get(var) {
             let flag = parse_bool(raw).map_err(|reason| invalid(var, reason))?;
-            out.push(EnvOverride {
-                var,
-                key,
-                value: Value::from(flag),
-            });
+            out.push(EnvOverride { var, key, value: Value::from(flag) });
         }
     }
     if let Some(raw) = env.get(TIMEOUT_ENV) {
@@ -157,12 +133,7 @@ mod tests {
         let err = overrides(&env).unwrap_err().to_string();
         assert!(err.contains("CONSTRUCT_REQUIRE_PAIRING"), "{err}");
         let env = EnvVars::from_pairs([("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0")]);
-        assert!(
-            overrides(&env)
-                .unwrap_err()
-                .to_string()
-                .contains("CONSTRUCT_GATEWAY_TIMEOUT_SECS")
-        );
+        assert!(overrides(&env).unwrap_err().to_string().contains("CONSTRUCT_GATEWAY_TIMEOUT_SECS"));
         let env = EnvVars::from_pairs([("PORT", "70000")]);
         assert!(overrides(&env).unwrap_err().to_string().contains("PORT"));
     }

@@ -45,12 +45,7 @@ pub struct LoadedConfig {
 impl LoadedConfig {
     /// Defaults with the given data directory: what an embedder or a test starts from.
     pub fn with_defaults(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            config: Config::default(),
-            config_file: None,
-            data_dir: data_dir.into(),
-            warnings: Vec::new(),
-        }
+        Self { config: Config::default(), config_file: None, data_dir: data_dir.into(), warnings: Vec::new() }
     }
 }
 
@@ -97,11 +92,7 @@ pub enum ConfigError {
 pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     let home = sources.env.get("HOME").map(PathBuf::from);
     let config_file = resolve_config_file(sources, home.as_deref())?;
-    let data_dir = match (
-        &sources.data_dir,
-        sources.env.get("CONSTRUCT_DATA_DIR"),
-        &home,
-    ) {
+    let data_dir = match (&sources.data_dir, sources.env.get("CONSTRUCT_DATA_DIR"), &home) {
         (Some(dir), _, _) => dir.clone(),
         (None, Some(dir), _) => PathBuf::from(dir),
         (None, None, Some(home)) => home.join(".construct").join("gateway"),
@@ -118,78 +109,38 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
         figment = figment.merge(Toml::file_exact(path));
     }
     for o in overrides(&sources.env)? {
-        figment = figment.merge(Override::new(
-            format!("environment variable {}", o.var),
-            o.key,
-            o.value,
-        ));
+        figment = figment.merge(Override::new(format!("environment variable {}", o.var), o.key, o.value));
     }
     if let Some(host) = &sources.host {
-        figment = figment.merge(Override::new(
-            "--host".into(),
-            "gateway.host",
-            Value::from(host.clone()),
-        ));
+        figment = figment.merge(Override::new("--host".into(), "gateway.host", Value::from(host.clone())));
     }
     if let Some(port) = sources.port {
-        figment = figment.merge(Override::new(
-            "--port".into(),
-            "gateway.port",
-            Value::from(port),
-        ));
+        figment = figment.merge(Override::new("--port".into(), "gateway.port", Value::from(port)));
     }
 
-    let config: Config = figment
-        .extract()
-        .map_err(|e| from_figment(e, config_file.as_deref()))?;
+    let config: Config = figment.extract().map_err(|e| from_figment(e, config_file.as_deref()))?;
     let warnings = unknown_keys(&figment);
     validate(&config).map_err(|err| match err {
-        ConfigError::Invalid {
-            key,
-            reason,
-            origin: None,
-        } => {
+        ConfigError::Invalid { key, reason, origin: None } => {
             let origin = figment.find_metadata(&key).map(describe_source);
-            ConfigError::Invalid {
-                key,
-                reason,
-                origin,
-            }
+            ConfigError::Invalid { key, reason, origin }
         }
         other => other,
     })?;
-    Ok(LoadedConfig {
-        config,
-        config_file,
-        data_dir,
-        warnings,
-    })
+    Ok(LoadedConfig { config, config_file, data_dir, warnings })
 }
 
-fn resolve_config_file(
-    sources: &ConfigSources,
-    home: Option<&Path>,
-) -> Result<Option<PathBuf>, ConfigError> {
-    let explicit = sources
-        .config_file
-        .clone()
-        .or_else(|| sources.env.get("CONSTRUCT_CONFIG").map(PathBuf::from));
+fn resolve_config_file(sources: &ConfigSources, home: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    let explicit =
+        sources.config_file.clone().or_else(|| sources.env.get("CONSTRUCT_CONFIG").map(PathBuf::from));
     if let Some(path) = explicit {
         return match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => Ok(Some(path)),
-            Ok(_) => Err(ConfigError::File {
-                path,
-                reason: "is not a regular file".into(),
-            }),
-            Err(e) => Err(ConfigError::File {
-                path,
-                reason: e.to_string(),
-            }),
+            Ok(_) => Err(ConfigError::File { path, reason: "is not a regular file".into() }),
+            Err(e) => Err(ConfigError::File { path, reason: e.to_string() }),
         };
     }
-    Ok(home
-        .map(|h| h.join(".construct").join("gateway.toml"))
-        .filter(|p| p.is_file()))
+    Ok(home.map(|h| h.join(".construct").join("gateway.toml")).filter(|p| p.is_file()))
 }
 
 /// Keys present in the sources that no field reads: probably typos, worth a warning.
@@ -198,15 +149,12 @@ fn unknown_keys(figment: &Figment) -> Vec<String> {
         return Vec::new();
     };
     let mut unknown = Vec::new();
-    let _: Result<Config, _> =
-        serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()));
+    let _: Result<Config, _> = serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()));
     unknown
         .into_iter()
         .map(|key| {
-            let origin = figment
-                .find_metadata(&key)
-                .map(describe_source)
-                .unwrap_or_else(|| "configuration".into());
+            let origin =
+                figment.find_metadata(&key).map(describe_source).unwrap_or_else(|| "configuration".into());
             format!("unknown configuration key `{key}` in {origin} is ignored")
         })
         .collect()
@@ -225,22 +173,11 @@ fn from_figment(error: figment::Error, file: Option<&Path>) -> ConfigError {
     if error.path.is_empty() {
         // No key: the file itself could not be read or parsed.
         return match file {
-            Some(path) => ConfigError::File {
-                path: path.to_owned(),
-                reason: error.kind.to_string(),
-            },
-            None => ConfigError::Invalid {
-                key: "(root)".into(),
-                reason: error.kind.to_string(),
-                origin,
-            },
+            Some(path) => ConfigError::File { path: path.to_owned(), reason: error.kind.to_string() },
+            None => ConfigError::Invalid { key: "(root)".into(), reason: error.kind.to_string(), origin },
         };
     }
-    ConfigError::Invalid {
-        key: error.path.join("."),
-        reason: error.kind.to_string(),
-        origin,
-    }
+    ConfigError::Invalid { key: error.path.join("."), reason: error.kind.to_string(), origin }
 }
 
 /// A single key set by the environment or the command line, named so errors can say where it came from.
@@ -271,10 +208,7 @@ impl Provider for Override {
 
 /// Creates the data directory with mode 0700 if it does not exist, and checks it is a writable directory.
 pub fn ensure_data_dir(path: &Path) -> Result<(), ConfigError> {
-    let fail = |reason: String| ConfigError::DataDir {
-        path: path.to_owned(),
-        reason,
-    };
+    let fail = |reason: String| ConfigError::DataDir { path: path.to_owned(), reason };
     if !path.exists() {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -283,9 +217,7 @@ pub fn ensure_data_dir(path: &Path) -> Result<(), ConfigError> {
             use std::os::unix::fs::DirBuilderExt;
             builder.mode(0o700);
         }
-        builder
-            .create(path)
-            .map_err(|e| fail(format!("cannot create: {e}")))?;
+        builder.create(path).map_err(|e| fail(format!("cannot create: {e}")))?;
     }
     let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if !meta.is_dir() {

@@ -21,8 +21,8 @@ use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::constants::{
-    DEFAULT_HOST, DEFAULT_PORT, IDEMPOTENCY_MAX_KEYS_DEFAULT, MAX_BODY_SIZE,
-    RATE_LIMIT_MAX_KEYS_DEFAULT, REQUEST_TIMEOUT_SECS,
+    DEFAULT_HOST, DEFAULT_PORT, IDEMPOTENCY_MAX_KEYS_DEFAULT, MAX_BODY_SIZE, RATE_LIMIT_MAX_KEYS_DEFAULT,
+    REQUEST_TIMEOUT_SECS,
 };
 
 /// The whole configuration file.
@@ -125,11 +125,7 @@ impl GatewayConfig {
 
 /// `0` means "use the fallback"; the result is never below 1.
 pub fn normalize_max_keys(configured: usize, fallback: usize) -> usize {
-    if configured == 0 {
-        fallback.max(1)
-    } else {
-        configured
-    }
+    if configured == 0 { fallback.max(1) } else { configured }
 }
 
 /// Parses a bind host: `localhost`, an IPv4 address, or an IPv6 address with or without brackets.
@@ -138,10 +134,7 @@ pub fn parse_host(host: &str) -> Option<IpAddr> {
     if host.eq_ignore_ascii_case("localhost") {
         return Some(IpAddr::from([127, 0, 0, 1]));
     }
-    let unbracketed = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
+    let unbracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     unbracketed.parse().ok()
 }
 
@@ -216,10 +209,7 @@ mod tests {
         assert_eq!(parse_host("[::1]"), Some("::1".parse().unwrap()));
         assert_eq!(parse_host("::1"), Some("::1".parse().unwrap()));
         assert_eq!(parse_host("example.com"), None);
-        let public = GatewayConfig {
-            host: "0.0.0.0".into(),
-            ..Default::default()
-        };
+        let public = GatewayConfig { host: "0.0.0.0".into(), ..Default::default() };
         assert!(public.is_public_bind());
     }
 

@@ -12,17 +12,11 @@ const PREFIX_PUNCTUATION: &str = "-_.~!$&'()*+,;=:@/";
 /// Checks `config` and returns the first problem found.
 pub fn validate(config: &Config) -> Result<(), ConfigError> {
     let g = &config.gateway;
-    let invalid = |key: &str, reason: String| ConfigError::Invalid {
-        key: key.to_owned(),
-        reason,
-        origin: None,
-    };
+    let invalid =
+        |key: &str, reason: String| ConfigError::Invalid { key: key.to_owned(), reason, origin: None };
 
     if parse_host(&g.host).is_none() {
-        return Err(invalid(
-            "gateway.host",
-            format!("{:?} is not an IP address or `localhost`", g.host),
-        ));
+        return Err(invalid("gateway.host", format!("{:?} is not an IP address or `localhost`", g.host)));
     }
     if let Some(prefix) = &g.path_prefix {
         check_prefix(prefix).map_err(|reason| invalid("gateway.path_prefix", reason))?;
@@ -34,20 +28,13 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     if g.max_body_bytes == 0 {
-        return Err(invalid(
-            "gateway.max_body_bytes",
-            "must be at least 1".into(),
-        ));
+        return Err(invalid("gateway.max_body_bytes", "must be at least 1".into()));
     }
     if g.idempotency_ttl_secs == 0 {
-        return Err(invalid(
-            "gateway.idempotency_ttl_secs",
-            "must be at least 1".into(),
-        ));
+        return Err(invalid("gateway.idempotency_ttl_secs", "must be at least 1".into()));
     }
     for (i, origin) in g.allowed_origins.iter().enumerate() {
-        check_origin(origin)
-            .map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
+        check_origin(origin).map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
     }
     Ok(())
 }
@@ -57,23 +44,15 @@ fn check_prefix(prefix: &str) -> Result<(), String> {
         return Err(format!("{prefix:?} must start with `/`"));
     }
     if prefix == "/" || prefix.ends_with('/') {
-        return Err(format!(
-            "{prefix:?} must not end with `/` (use `/name`, or leave it unset)"
-        ));
+        return Err(format!("{prefix:?} must not end with `/` (use `/name`, or leave it unset)"));
     }
-    if let Some(bad) = prefix
-        .chars()
-        .find(|c| !c.is_ascii_alphanumeric() && !PREFIX_PUNCTUATION.contains(*c))
+    if let Some(bad) = prefix.chars().find(|c| !c.is_ascii_alphanumeric() && !PREFIX_PUNCTUATION.contains(*c))
     {
         return Err(format!(
             "{prefix:?} contains {bad:?}; allowed are letters, digits and {PREFIX_PUNCTUATION}"
         ));
     }
-    if prefix
-        .split('/')
-        .skip(1)
-        .any(|seg| seg.is_empty() || seg == "." || seg == "..")
-    {
+    if prefix.split('/').skip(1).any(|seg| seg.is_empty() || seg == "." || seg == "..") {
         return Err(format!("{prefix:?} has an empty, `.` or `..` segment"));
     }
     Ok(())
@@ -83,17 +62,12 @@ fn check_origin(origin: &str) -> Result<(), String> {
     if origin.trim() == "*" {
         return Err("wildcard origins are not allowed; list each origin".into());
     }
-    let uri: Uri = origin
-        .parse()
-        .map_err(|_| format!("{origin:?} is not an origin like https://app.example.com"))?;
+    let uri: Uri =
+        origin.parse().map_err(|_| format!("{origin:?} is not an origin like https://app.example.com"))?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
-    let bare = uri
-        .path_and_query()
-        .is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
+    let bare = uri.path_and_query().is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
     if !scheme_ok || uri.authority().is_none() || !bare {
-        return Err(format!(
-            "{origin:?} must be scheme://host[:port] with scheme http or https and no path"
-        ));
+        return Err(format!("{origin:?} must be scheme://host[:port] with scheme http or https and no path"));
     }
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
         return Err(format!("{origin:?} must not contain user info"));
@@ -127,74 +101,31 @@ mod tests {
     #[test]
     fn prefixes() {
         for good in ["/construct", "/a/b", "/x-y_z.~v1", "/@me"] {
-            assert_eq!(
-                with(|g| g.path_prefix = Some(good.into())),
-                Ok(()),
-                "{good}"
-            );
+            assert_eq!(with(|g| g.path_prefix = Some(good.into())), Ok(()), "{good}");
         }
-        for bad in [
-            "construct",
-            "/",
-            "/construct/",
-            "/a b",
-            "/a//b",
-            "/../etc",
-            "/a%2f",
-            "/<script>",
-        ] {
-            assert_eq!(
-                key_of(with(|g| g.path_prefix = Some(bad.into()))),
-                "gateway.path_prefix",
-                "{bad}"
-            );
+        for bad in ["construct", "/", "/construct/", "/a b", "/a//b", "/../etc", "/a%2f", "/<script>"] {
+            assert_eq!(key_of(with(|g| g.path_prefix = Some(bad.into()))), "gateway.path_prefix", "{bad}");
         }
     }
 
     #[test]
     fn zeroes_and_hosts_are_refused() {
-        assert_eq!(
-            key_of(with(|g| g.request_timeout_secs = 0)),
-            "gateway.request_timeout_secs"
-        );
-        assert_eq!(
-            key_of(with(|g| g.max_body_bytes = 0)),
-            "gateway.max_body_bytes"
-        );
-        assert_eq!(
-            key_of(with(|g| g.idempotency_ttl_secs = 0)),
-            "gateway.idempotency_ttl_secs"
-        );
-        assert_eq!(
-            key_of(with(|g| g.host = "my.host.example".into())),
-            "gateway.host"
-        );
+        assert_eq!(key_of(with(|g| g.request_timeout_secs = 0)), "gateway.request_timeout_secs");
+        assert_eq!(key_of(with(|g| g.max_body_bytes = 0)), "gateway.max_body_bytes");
+        assert_eq!(key_of(with(|g| g.idempotency_ttl_secs = 0)), "gateway.idempotency_ttl_secs");
+        assert_eq!(key_of(with(|g| g.host = "my.host.example".into())), "gateway.host");
         assert_eq!(with(|g| g.host = "localhost".into()), Ok(()));
     }
 
     #[test]
     fn origins() {
-        for good in [
-            "https://app.example.com",
-            "http://localhost:5173",
-            "https://[::1]:8443",
-        ] {
-            assert_eq!(
-                with(|g| g.allowed_origins = vec![good.into()]),
-                Ok(()),
-                "{good}"
-            );
+        for good in ["https://app.example.com", "http://localhost:5173", "https://[::1]:8443"] {
+            assert_eq!(with(|g| g.allowed_origins = vec![good.into()]), Ok(()), "{good}");
         }
-        for bad in [
-            "*",
-            "app.example.com",
-            "ftp://x.example",
-            "https://x.example/path",
-            "https://u@x.example",
-        ] {
-            let key = key_of(with(|g| {
-                g.allowed_origins = vec!["https://ok.example".into(), bad.into()]
-            }));
+        for bad in
+            ["*", "app.example.com", "ftp://x.example", "https://x.example/path", "https://u@x.example"]
+        {
+            let key = key_of(with(|g| g.allowed_origins = vec!["https://ok.example".into(), bad.into()]));
             assert_eq!(key, "gateway.allowed_origins.1", "{bad}");
         }
     }

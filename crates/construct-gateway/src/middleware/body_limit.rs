@@ -36,10 +36,7 @@ impl<S> Layer<S> for BodyLimitLayer {
     type Service = BodyLimit<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        BodyLimit {
-            inner,
-            max: self.max,
-        }
+        BodyLimit { inner, max: self.max }
     }
 }
 
@@ -71,9 +68,7 @@ where
             .and_then(|v| v.parse::<u64>().ok());
         match declared {
             Some(len) if len > self.max as u64 => {
-                return Either::Left(std::future::ready(Ok(
-                    ApiError::payload_too_large().into_response()
-                )));
+                return Either::Left(std::future::ready(Ok(ApiError::payload_too_large().into_response())));
             }
             Some(_) => {}
             None => {
@@ -93,8 +88,7 @@ mod tests {
     use tower::ServiceExt;
 
     /// Reads the whole body and answers with its length, or 413 when reading hit the limit.
-    fn reader()
-    -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone {
+    fn reader() -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone {
         BodyLimitLayer::new(10).layer(tower::service_fn(|request: Request| async move {
             Ok::<_, Infallible>(match request.into_body().collect().await {
                 Ok(bytes) => bytes.to_bytes().len().to_string().into_response(),
@@ -104,9 +98,7 @@ mod tests {
     }
 
     fn chunked(parts: &'static [&'static str]) -> Body {
-        Body::from_stream(futures_util::stream::iter(
-            parts.iter().map(|p| Ok::<_, Infallible>(*p)),
-        ))
+        Body::from_stream(futures_util::stream::iter(parts.iter().map(|p| Ok::<_, Infallible>(*p))))
     }
 
     #[tokio::test]
@@ -125,13 +117,9 @@ mod tests {
 
     #[tokio::test]
     async fn chunked_bodies_are_cut_at_the_limit() {
-        let request = Request::post("/")
-            .body(chunked(&["01234", "56789"]))
-            .expect("r");
+        let request = Request::post("/").body(chunked(&["01234", "56789"])).expect("r");
         assert_eq!(reader().oneshot(request).await.expect("ok").status(), 200);
-        let request = Request::post("/")
-            .body(chunked(&["01234", "56789", "x"]))
-            .expect("r");
+        let request = Request::post("/").body(chunked(&["01234", "56789", "x"])).expect("r");
         assert_eq!(reader().oneshot(request).await.expect("ok").status(), 413);
     }
 }

@@ -49,9 +49,7 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        self.inner
-            .call(request)
-            .map(|result| result.map(ensure_envelope))
+        self.inner.call(request).map(|result| result.map(ensure_envelope))
     }
 }
 
@@ -76,9 +74,7 @@ fn is_json(response: &Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.starts_with("application/json") || ct.starts_with("application/problem+json")
-        })
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("application/problem+json"))
 }
 
 #[cfg(test)]
@@ -91,19 +87,14 @@ mod tests {
     async fn run(response: Response) -> (http::response::Parts, serde_json::Value) {
         let (parts, body) = ensure_envelope(response).into_parts();
         let bytes = body.collect().await.expect("body").to_bytes();
-        (
-            parts,
-            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        )
+        (parts, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
     }
 
     #[tokio::test]
     async fn plain_error_becomes_envelope_keeping_headers() {
         let mut response = Response::new(Body::from("length limit exceeded"));
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
         let (parts, json) = run(response).await;
         assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(parts.headers[header::ALLOW], "GET,HEAD");
@@ -113,11 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn json_errors_and_successes_pass_through() {
-        let original = ApiError::new(
-            StatusCode::FORBIDDEN,
-            construct_core::ErrorCode::new("CUSTOM"),
-            "x",
-        );
+        let original = ApiError::new(StatusCode::FORBIDDEN, construct_core::ErrorCode::new("CUSTOM"), "x");
         let (_, json) = run(original.into_response()).await;
         assert_eq!(json["code"], "CUSTOM");
 

@@ -48,12 +48,8 @@ where
 
     fn call(&mut self, request: R) -> Self::Future {
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(request))) {
-            Ok(future) => CatchPanicFuture::Running {
-                future: AssertUnwindSafe(future).catch_unwind(),
-            },
-            Err(payload) => CatchPanicFuture::Panicked {
-                response: Some(panic_response(payload)),
-            },
+            Ok(future) => CatchPanicFuture::Running { future: AssertUnwindSafe(future).catch_unwind() },
+            Err(payload) => CatchPanicFuture::Panicked { response: Some(panic_response(payload)) },
         }
     }
 }
@@ -83,9 +79,9 @@ where
                 Poll::Ready(Err(payload)) => Poll::Ready(Ok(panic_response(payload))),
                 Poll::Pending => Poll::Pending,
             },
-            CatchPanicProj::Panicked { response } => Poll::Ready(Ok(response
-                .take()
-                .unwrap_or_else(|| ApiError::internal().into_response()))),
+            CatchPanicProj::Panicked { response } => {
+                Poll::Ready(Ok(response.take().unwrap_or_else(|| ApiError::internal().into_response())))
+            }
         }
     }
 }
@@ -112,10 +108,7 @@ mod tests {
             assert!(!fail, "handler bug");
             Ok::<_, Infallible>(Response::new(axum::body::Body::empty()))
         }));
-        assert_eq!(
-            in_future.oneshot(false).await.expect("ok").status(),
-            200
-        );
+        assert_eq!(in_future.oneshot(false).await.expect("ok").status(), 200);
         assert_eq!(in_future.oneshot(true).await.expect("ok").status(), 500);
 
         struct PanicsInCall;
@@ -130,11 +123,7 @@ mod tests {
                 panic!("synchronous bug")
             }
         }
-        let response = CatchPanicLayer
-            .layer(PanicsInCall)
-            .oneshot(())
-            .await
-            .expect("ok");
+        let response = CatchPanicLayer.layer(PanicsInCall).oneshot(()).await.expect("ok");
         assert_eq!(response.status(), 500);
     }
 }

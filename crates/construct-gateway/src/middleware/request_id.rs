@@ -21,9 +21,7 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 pub fn is_acceptable(id: &[u8]) -> bool {
     !id.is_empty()
         && id.len() <= MAX_REQUEST_ID_LEN
-        && id
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 fn drop_unacceptable(mut req: Request) -> Request {
@@ -48,9 +46,7 @@ pub type RequestIdLayer = Stack<
 /// Validate, set and propagate the request id.
 pub fn layer() -> RequestIdLayer {
     ServiceBuilder::new()
-        .layer(MapRequestLayer::new(
-            drop_unacceptable as fn(Request) -> Request,
-        ))
+        .layer(MapRequestLayer::new(drop_unacceptable as fn(Request) -> Request))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .into_inner()

@@ -37,10 +37,7 @@ impl<S> Layer<S> for TimeoutLayer {
     type Service = Timeout<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Timeout {
-            inner,
-            timeout: self.timeout,
-        }
+        Timeout { inner, timeout: self.timeout }
     }
 }
 
@@ -94,9 +91,7 @@ where
             return Poll::Ready(result);
         }
         let deadline = *this.deadline;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Ok(ApiError::request_timeout().into_response())),
             Poll::Pending => Poll::Pending,
@@ -121,19 +116,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn slow_inner_times_out_with_408() {
-        let response = service(Duration::from_secs(5))
-            .oneshot(())
-            .await
-            .expect("infallible");
+        let response = service(Duration::from_secs(5)).oneshot(()).await.expect("infallible");
         assert_eq!(response.status(), http::StatusCode::REQUEST_TIMEOUT);
     }
 
     #[tokio::test(start_paused = true)]
     async fn pending_but_in_time_completes() {
-        let response = service(Duration::from_millis(900))
-            .oneshot(())
-            .await
-            .expect("infallible");
+        let response = service(Duration::from_millis(900)).oneshot(()).await.expect("infallible");
         assert_eq!(response.status(), http::StatusCode::OK);
     }
 
@@ -148,9 +137,6 @@ mod tests {
         let future = svc.call(());
         tokio::time::sleep(Duration::from_millis(200)).await;
         // 200 ms already spent + 900 ms of work > 1 s.
-        assert_eq!(
-            future.await.expect("infallible").status(),
-            http::StatusCode::REQUEST_TIMEOUT
-        );
+        assert_eq!(future.await.expect("infallible").status(), http::StatusCode::REQUEST_TIMEOUT);
     }
 }

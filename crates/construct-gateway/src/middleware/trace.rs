@@ -40,15 +40,8 @@ pub struct Trace<S> {
 
 /// The span for `request`: disabled (and free) unless `request` spans are enabled at INFO.
 pub fn request_span(request: &Request) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    let request_id = request.headers().get(&REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -74,18 +67,10 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let span = request_span(&request);
         if span.is_disabled() {
-            return TraceFuture {
-                inner: self.inner.call(request),
-                span,
-                started: None,
-            };
+            return TraceFuture { inner: self.inner.call(request), span, started: None };
         }
         let inner = span.in_scope(|| self.inner.call(request));
-        TraceFuture {
-            inner,
-            span,
-            started: Some(Instant::now()),
-        }
+        TraceFuture { inner, span, started: Some(Instant::now()) }
     }
 }
 
@@ -115,8 +100,7 @@ where
         if let Ok(response) = &result {
             let status = response.status().as_u16();
             this.span.record("status", status);
-            this.span
-                .record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+            this.span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
             if response.status().is_server_error() {
                 tracing::event!(Level::WARN, status, "response");
             } else {

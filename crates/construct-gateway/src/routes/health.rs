@@ -60,11 +60,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     if ready {
         return no_store(Json(json!({"status": "ready", "checks": checks})));
     }
-    let error = ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::NOT_READY,
-        "Gateway is not ready",
-    );
+    let error = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::NOT_READY, "Gateway is not ready");
     let mut body = json!({"status": "not_ready", "checks": checks});
     if let (Value::Object(map), Ok(Value::Object(envelope))) =
         (&mut body, serde_json::to_value(error.envelope()))
@@ -72,9 +68,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
         map.extend(envelope);
     }
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -85,8 +79,6 @@ pub(crate) async fn not_found() -> ApiError {
 
 fn no_store(response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
