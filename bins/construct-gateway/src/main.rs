@@ -56,7 +56,7 @@ fn serve(global: &cli::GlobalArgs) -> anyhow::Result<()> {
         let listener = gateway.bind().await?;
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "listening");
-        let paired = gateway.state().pairing.is_paired().await.unwrap_or(false);
+        let paired = gateway.state().devices.device_count().await.map(|n| n > 0).unwrap_or(false);
         banner::print(&banner::Banner {
             addr,
             prefix: gateway.state().config.gateway.prefix(),

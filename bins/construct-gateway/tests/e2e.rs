@@ -1,5 +1,7 @@
 //! The real binary on real sockets: start, answer, stop on SIGTERM, refuse what it must refuse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;

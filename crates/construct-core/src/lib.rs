@@ -9,17 +9,22 @@
 //!   environment, validated so that a bad value fails startup naming its key;
 //! - [`error`]: the one JSON error envelope `{"error": "...", "code": "SNAKE_CASE"}` that every error
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
-//! - [`pairing`]: what routes may ask about pairing without knowing the device store;
+//! - [`principal`]: scopes and the authenticated caller of a request;
+//! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
+//! - [`routes`]: route groups, the unit in which route crates hand routes to the gateway;
 //! - [`readiness`]: the trait components implement so `/readyz` can tell whether the gateway can serve.
 //!
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
 
 pub mod config;
 pub mod constants;
+pub mod devices;
 pub mod error;
 pub mod extract;
-pub mod pairing;
+pub mod limits;
+pub mod principal;
 pub mod readiness;
+pub mod routes;
 
 pub use config::{Config, GatewayConfig, LoadedConfig};
 pub use constants::*;

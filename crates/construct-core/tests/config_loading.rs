@@ -1,5 +1,7 @@
 //! Loading configuration from real files and an environment snapshot: precedence and error messages.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
 use std::path::PathBuf;
 
 use construct_core::config::{ConfigError, ConfigSources, EnvVars, ensure_data_dir, load};

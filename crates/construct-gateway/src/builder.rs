@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::any;
 use construct_core::LoadedConfig;
 use construct_core::config::validate;
-use construct_core::pairing::{NoDevices, PairingStatus};
+use construct_core::devices::DeviceStore;
 use construct_core::readiness::ReadinessCheck;
+use construct_store::MemoryStore;
 use tokio::net::TcpListener;
 
 use crate::error::GatewayError;
@@ -63,7 +64,7 @@ pub struct GatewayBuilder {
     loaded: LoadedConfig,
     groups: Vec<RouteGroup>,
     checks: Vec<Arc<dyn ReadinessCheck>>,
-    pairing: Arc<dyn PairingStatus>,
+    devices: Arc<dyn DeviceStore>,
 }
 
 impl GatewayBuilder {
@@ -79,9 +80,10 @@ impl GatewayBuilder {
         self
     }
 
-    /// Sets where `/health` learns whether a device is paired.
-    pub fn pairing_status(mut self, pairing: Arc<dyn PairingStatus>) -> Self {
-        self.pairing = pairing;
+    /// Sets the device store. Without one, devices live in memory and are forgotten on exit, which is
+    /// right for tests and wrong for a real gateway: `run_gateway` uses SQLite under the data directory.
+    pub fn device_store(mut self, devices: Arc<dyn DeviceStore>) -> Self {
+        self.devices = devices;
         self
     }
 
@@ -98,7 +100,7 @@ impl GatewayBuilder {
             config: self.loaded.config,
             data_dir: self.loaded.data_dir,
             readiness: Readiness::new(checks),
-            pairing: self.pairing,
+            devices: self.devices,
         });
         let gateway = &state.config.gateway;
         let defaults = RouteLimits {
@@ -155,7 +157,12 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     /// Starts building a gateway from a loaded configuration.
     pub fn builder(loaded: LoadedConfig) -> GatewayBuilder {
-        GatewayBuilder { loaded, groups: Vec::new(), checks: Vec::new(), pairing: Arc::new(NoDevices) }
+        GatewayBuilder {
+            loaded,
+            groups: Vec::new(),
+            checks: Vec::new(),
+            devices: Arc::new(MemoryStore::new()),
+        }
     }
 
     /// The shared state.

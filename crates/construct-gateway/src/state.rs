@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use construct_core::Config;
-use construct_core::pairing::PairingStatus;
+use construct_core::devices::DeviceStore;
 
 use crate::readiness::Readiness;
 
@@ -27,8 +27,8 @@ pub struct SharedState {
     pub data_dir: PathBuf,
     /// Whether the gateway can serve right now.
     pub readiness: Readiness,
-    /// Whether any device is paired.
-    pub pairing: Arc<dyn PairingStatus>,
+    /// Paired devices, their tokens and the pairing code.
+    pub devices: Arc<dyn DeviceStore>,
 }
 
 impl AppState {

@@ -1,6 +1,8 @@
 //! The assembled router, called in-process: core routes, envelopes for every failure, limits, request ids
 //! and the path prefix.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -102,16 +104,22 @@ async fn health_is_minimal() {
 
 #[tokio::test]
 async fn health_reports_pairing_settings_and_status() {
-    struct Paired;
-    impl construct_core::pairing::PairingStatus for Paired {
-        fn is_paired(&self) -> construct_core::pairing::PairedFuture<'_> {
-            Box::pin(async { Ok(true) })
-        }
-    }
+    use construct_core::devices::{DeviceStore, NewDevice, PairingCode, TokenHash};
+    let store = Arc::new(construct_store::MemoryStore::new());
+    let now = time::OffsetDateTime::now_utc();
+    let code =
+        PairingCode { code: "123456".into(), expires_at: now + time::Duration::minutes(5), scopes: None };
+    store.set_pairing_code(&code).await.unwrap();
+    store
+        .redeem_pairing_code("123456", now, NewDevice::default(), &TokenHash([1; 32]))
+        .await
+        .unwrap()
+        .unwrap();
+
     let dir = tempfile::tempdir().expect("tempdir");
     let mut loaded = LoadedConfig::with_defaults(dir.path());
     loaded.config.gateway.require_pairing = false;
-    let gw = Gateway::builder(loaded).pairing_status(Arc::new(Paired)).build().expect("build");
+    let gw = Gateway::builder(loaded).device_store(store).build().expect("build");
     let (_, json) = send(&gw.router(), get_req("/health")).await;
     assert_eq!(json["require_pairing"], false);
     assert_eq!(json["paired"], true);

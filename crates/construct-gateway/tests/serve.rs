@@ -1,5 +1,7 @@
 //! The accept loop on real loopback sockets: client address, draining on shutdown, and what gets logged.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};

@@ -70,6 +70,47 @@ pub struct GatewayConfig {
     pub request_timeout_secs: u64,
     /// Default per-route request body limit in bytes. Default 65536.
     pub max_body_bytes: usize,
+    /// Authenticated API calls allowed per client per minute. 0 disables the limiter.
+    pub api_rate_limit_per_minute: u32,
+    /// Accept `?token=` on WebSocket routes (browsers cannot set headers there). Default false.
+    pub allow_query_token: bool,
+    /// `[gateway.pairing]`: the one-time code and brute-force protection.
+    pub pairing: PairingConfig,
+}
+
+/// `[gateway.pairing]`: how pairing codes are made and guessing is stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PairingConfig {
+    /// Digits in a pairing code (6 to 12). Default 6, what upstream clients accept.
+    pub code_length: usize,
+    /// Seconds a code stays valid. Default 600.
+    pub code_ttl_secs: u64,
+    /// Wrong codes from one client before it is locked out. Default 5.
+    pub max_failed_attempts: u32,
+    /// Seconds a locked-out client waits. Default 300.
+    pub lockout_secs: u64,
+    /// Wrong codes from all clients together, within the window, after which the active code is
+    /// invalidated (stops guessing spread over many addresses). Default 50.
+    pub global_failure_budget: u32,
+    /// The window of the global budget, in seconds. Default 600.
+    pub global_failure_window_secs: u64,
+    /// Days until a device token expires; 0 means never. Default 0.
+    pub token_ttl_days: u32,
+}
+
+impl Default for PairingConfig {
+    fn default() -> Self {
+        Self {
+            code_length: 6,
+            code_ttl_secs: 600,
+            max_failed_attempts: 5,
+            lockout_secs: 300,
+            global_failure_budget: 50,
+            global_failure_window_secs: 600,
+            token_ttl_days: 0,
+        }
+    }
 }
 
 impl Default for GatewayConfig {
@@ -91,6 +132,9 @@ impl Default for GatewayConfig {
             allowed_origins: Vec::new(),
             request_timeout_secs: REQUEST_TIMEOUT_SECS,
             max_body_bytes: MAX_BODY_SIZE,
+            api_rate_limit_per_minute: 600,
+            allow_query_token: false,
+            pairing: PairingConfig::default(),
         }
     }
 }

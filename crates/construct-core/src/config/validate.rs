@@ -33,6 +33,31 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if g.idempotency_ttl_secs == 0 {
         return Err(invalid("gateway.idempotency_ttl_secs", "must be at least 1".into()));
     }
+    if !g.require_pairing && g.is_public_bind() {
+        return Err(invalid(
+            "gateway.require_pairing",
+            "pairing may be disabled only on a loopback bind; anyone who can reach a public address would be an admin"
+                .into(),
+        ));
+    }
+    let p = &g.pairing;
+    if !(6..=12).contains(&p.code_length) {
+        return Err(invalid(
+            "gateway.pairing.code_length",
+            format!("must be between 6 and 12, got {}", p.code_length),
+        ));
+    }
+    for (key, value) in [
+        ("gateway.pairing.code_ttl_secs", p.code_ttl_secs),
+        ("gateway.pairing.max_failed_attempts", u64::from(p.max_failed_attempts)),
+        ("gateway.pairing.lockout_secs", p.lockout_secs),
+        ("gateway.pairing.global_failure_budget", u64::from(p.global_failure_budget)),
+        ("gateway.pairing.global_failure_window_secs", p.global_failure_window_secs),
+    ] {
+        if value == 0 {
+            return Err(invalid(key, "must be at least 1".into()));
+        }
+    }
     for (i, origin) in g.allowed_origins.iter().enumerate() {
         check_origin(origin).map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
     }
@@ -115,6 +140,24 @@ mod tests {
         assert_eq!(key_of(with(|g| g.idempotency_ttl_secs = 0)), "gateway.idempotency_ttl_secs");
         assert_eq!(key_of(with(|g| g.host = "my.host.example".into())), "gateway.host");
         assert_eq!(with(|g| g.host = "localhost".into()), Ok(()));
+    }
+
+    #[test]
+    fn pairing_rules() {
+        assert_eq!(key_of(with(|g| g.pairing.code_length = 4)), "gateway.pairing.code_length");
+        assert_eq!(key_of(with(|g| g.pairing.code_length = 13)), "gateway.pairing.code_length");
+        assert_eq!(key_of(with(|g| g.pairing.lockout_secs = 0)), "gateway.pairing.lockout_secs");
+        assert_eq!(
+            key_of(with(|g| g.pairing.global_failure_budget = 0)),
+            "gateway.pairing.global_failure_budget"
+        );
+        assert_eq!(with(|g| g.require_pairing = false), Ok(()));
+        let public_open = with(|g| {
+            g.require_pairing = false;
+            g.host = "0.0.0.0".into();
+            g.allow_public_bind = true;
+        });
+        assert_eq!(key_of(public_open), "gateway.require_pairing");
     }
 
     #[test]

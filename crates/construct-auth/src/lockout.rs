@@ -1,0 +1,202 @@
+//! Lockout after repeated failed credentials, per client key, plus a global budget for pairing codes.
+//!
+//! Per key: `max_failures` failures within `window` lock the key for `lockout`. Keys are bounded the same
+//! way as the rate limiters, so a flood of addresses neither exhausts memory nor frees a locked client.
+//!
+//! A pairing code is short, so per-address lockouts alone do not stop guessing from many addresses. The
+//! [`FailureBudget`] counts failures from everyone; when it runs out, the caller invalidates the code.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use construct_core::limits::RetryAfter;
+
+use crate::client::ClientKey;
+use crate::keyed::{BoundedMap, Expiring};
+
+#[derive(Default)]
+struct Failures {
+    window_start: u64,
+    count: u32,
+    locked_until: u64,
+}
+
+/// Window and lockout lengths, copied into each entry's check so entries stay small.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    max_failures: u32,
+    window: u64,
+    lockout: u64,
+}
+
+impl Failures {
+    fn stale(&self, now: u64, policy: Policy) -> bool {
+        self.locked_until <= now && now.saturating_sub(self.window_start) >= policy.window
+    }
+}
+
+impl Expiring for Failures {
+    fn is_stale(&self, now: u64) -> bool {
+        // Without the policy, be conservative: only entries never used or long past are dropped. The window
+        // is re-checked against the policy on access.
+        self.locked_until <= now && self.count == 0
+    }
+}
+
+/// Per-key failure counting and lockout.
+pub struct FailureLockout {
+    policy: Policy,
+    keys: BoundedMap<Failures>,
+}
+
+impl FailureLockout {
+    /// `max_failures` within `window` lock a key for `lockout`; at most about `max_keys` keys are tracked.
+    pub fn new(max_failures: u32, window: Duration, lockout: Duration, max_keys: usize) -> Self {
+        Self {
+            policy: Policy {
+                max_failures: max_failures.max(1),
+                window: window.as_nanos() as u64,
+                lockout: lockout.as_nanos() as u64,
+            },
+            keys: BoundedMap::new(max_keys),
+        }
+    }
+
+    /// `Err` while `key` is locked out.
+    pub fn check(&self, key: ClientKey, now: Instant) -> Result<(), RetryAfter> {
+        self.keys.with(key, now, |entry, now| {
+            if entry.locked_until > now {
+                Err(RetryAfter::from_duration(Duration::from_nanos(entry.locked_until - now)))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    /// Records a failure; returns the lockout when this failure starts one.
+    pub fn record_failure(&self, key: ClientKey, now: Instant) -> Option<RetryAfter> {
+        let policy = self.policy;
+        self.keys.with(key, now, |entry, now| {
+            if entry.stale(now, policy) || now.saturating_sub(entry.window_start) >= policy.window {
+                *entry = Failures { window_start: now, count: 0, locked_until: entry.locked_until };
+            }
+            entry.count += 1;
+            if entry.count >= policy.max_failures && entry.locked_until <= now {
+                entry.locked_until = now + policy.lockout;
+                entry.count = 0;
+                entry.window_start = now;
+                return Some(RetryAfter::from_duration(Duration::from_nanos(policy.lockout)));
+            }
+            None
+        })
+    }
+
+    /// Forgets `key`'s failures (after it succeeds).
+    pub fn clear(&self, key: ClientKey) {
+        self.keys.remove(key);
+    }
+}
+
+/// Failures from all clients within a window, against a budget.
+pub struct FailureBudget {
+    budget: u32,
+    window: Duration,
+    state: Mutex<(Option<Instant>, u32)>,
+}
+
+impl FailureBudget {
+    /// `budget` failures per `window`.
+    pub fn new(budget: u32, window: Duration) -> Self {
+        Self { budget: budget.max(1), window, state: Mutex::new((None, 0)) }
+    }
+
+    /// Records a failure; `true` exactly when it exhausts the budget (which then starts over).
+    pub fn record(&self, now: Instant) -> bool {
+        let mut state = match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (start, count) = &mut *state;
+        if start.is_none_or(|s| now.saturating_duration_since(s) >= self.window) {
+            *start = Some(now);
+            *count = 0;
+        }
+        *count += 1;
+        if *count >= self.budget {
+            *start = None;
+            *count = 0;
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn key(n: u8) -> ClientKey {
+        ClientKey::from_ip(IpAddr::from([10, 0, 0, n]))
+    }
+
+    #[test]
+    fn locks_after_max_failures_and_unlocks_after_lockout() {
+        let lockout = FailureLockout::new(5, Duration::from_secs(300), Duration::from_secs(300), 100);
+        let t0 = Instant::now();
+        for i in 0..4 {
+            assert_eq!(lockout.record_failure(key(1), t0), None, "failure {i}");
+            assert!(lockout.check(key(1), t0).is_ok());
+        }
+        assert_eq!(lockout.record_failure(key(1), t0), Some(RetryAfter(300)));
+        assert_eq!(lockout.check(key(1), t0 + Duration::from_secs(1)), Err(RetryAfter(299)));
+        assert!(lockout.check(key(2), t0).is_ok(), "per client");
+        assert!(lockout.check(key(1), t0 + Duration::from_secs(300)).is_ok());
+    }
+
+    #[test]
+    fn failures_outside_the_window_do_not_add_up() {
+        let lockout = FailureLockout::new(3, Duration::from_secs(60), Duration::from_secs(300), 100);
+        let t0 = Instant::now();
+        lockout.record_failure(key(1), t0);
+        lockout.record_failure(key(1), t0);
+        assert_eq!(lockout.record_failure(key(1), t0 + Duration::from_secs(61)), None);
+        assert!(lockout.check(key(1), t0 + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn success_clears_failures() {
+        let lockout = FailureLockout::new(3, Duration::from_secs(60), Duration::from_secs(300), 100);
+        let t0 = Instant::now();
+        lockout.record_failure(key(1), t0);
+        lockout.record_failure(key(1), t0);
+        lockout.clear(key(1));
+        assert_eq!(lockout.record_failure(key(1), t0), None);
+    }
+
+    #[test]
+    fn a_key_flood_does_not_unlock_a_locked_client() {
+        let lockout = FailureLockout::new(1, Duration::from_secs(60), Duration::from_secs(300), 16);
+        let t0 = Instant::now();
+        assert!(lockout.record_failure(key(1), t0).is_some());
+        for n in 0..20_000u32 {
+            let k = ClientKey::from_ip(IpAddr::from((0x0b00_0000 + n).to_be_bytes()));
+            let _ = lockout.record_failure(k, t0 + Duration::from_millis(u64::from(n)));
+        }
+        assert!(lockout.check(key(1), t0 + Duration::from_secs(30)).is_err());
+    }
+
+    #[test]
+    fn budget_trips_once_per_exhaustion() {
+        let budget = FailureBudget::new(3, Duration::from_secs(600));
+        let t0 = Instant::now();
+        assert!(!budget.record(t0));
+        assert!(!budget.record(t0));
+        assert!(budget.record(t0));
+        assert!(!budget.record(t0), "starts over");
+        // Failures spread beyond the window never trip it.
+        let budget = FailureBudget::new(2, Duration::from_secs(10));
+        assert!(!budget.record(t0));
+        assert!(!budget.record(t0 + Duration::from_secs(11)));
+    }
+}

@@ -1,0 +1,322 @@
+//! The SQLite store: the embedded default.
+//!
+//! One connection behind a mutex, used from tokio's blocking pool. SQLite serialises writers anyway, and a
+//! gateway's state traffic is small point reads and writes, so one connection is simpler than a pool and
+//! not slower. WAL lets the CLI (a second process) read and write the same file while the gateway runs.
+//!
+//! Durability: `synchronous=FULL`, so a committed transaction (a paired device, a rotated token) survives
+//! power loss before its response is sent.
+//!
+//! Schema changes are numbered migrations applied in order and recorded in `PRAGMA user_version`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use construct_core::devices::{
+    Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash, scopes_for_new_device,
+};
+use construct_core::principal::Scopes;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use time::OffsetDateTime;
+
+/// The file name under the data directory.
+pub const DB_FILE: &str = "gateway.db";
+
+/// Numbered schema migrations; entry `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: devices and the pairing code.
+    "CREATE TABLE devices (
+         id          TEXT PRIMARY KEY,
+         token_hash  BLOB NOT NULL UNIQUE,
+         name        TEXT,
+         device_type TEXT,
+         scopes      TEXT NOT NULL,
+         paired_at   INTEGER NOT NULL,
+         last_seen   INTEGER,
+         ip_address  TEXT,
+         expires_at  INTEGER
+     );
+     CREATE TABLE pairing_code (
+         id         INTEGER PRIMARY KEY CHECK (id = 1),
+         code       TEXT NOT NULL,
+         expires_at INTEGER NOT NULL,
+         scopes     TEXT
+     );",
+];
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the store at {}: {reason}", path.display())]
+pub struct StoreOpenError {
+    path: PathBuf,
+    reason: String,
+}
+
+/// The SQLite-backed store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `gateway.db` in `data_dir` and brings its schema up to date.
+    pub fn open_in(data_dir: &Path) -> Result<Self, StoreOpenError> {
+        Self::open(&data_dir.join(DB_FILE))
+    }
+
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreOpenError> {
+        let fail = |reason: String| StoreOpenError { path: path.to_owned(), reason };
+        let mut conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        restrict_permissions(path).map_err(|e| fail(format!("cannot make the file private: {e}")))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(|e| fail(e.to_string()))?;
+        migrate(&mut conn).map_err(|e| fail(format!("migration failed: {e}")))?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.to_owned() })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn =
+                conn.lock().map_err(|_| StoreError::Unavailable("connection mutex poisoned".into()))?;
+            f(&mut conn).map_err(into_store_error)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+    }
+}
+
+fn restrict_permissions(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.try_into().unwrap_or(0);
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "store schema migrated");
+    }
+    Ok(())
+}
+
+fn into_store_error(error: rusqlite::Error) -> StoreError {
+    match error {
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StoreError::Corrupt(error.to_string())
+        }
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+fn to_unix(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+fn from_unix(secs: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|e| corrupt(0, e.to_string()))
+}
+
+fn corrupt(column: usize, message: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, message.into())
+}
+
+fn parse_scopes(column: usize, list: &str) -> rusqlite::Result<Scopes> {
+    Scopes::parse_list(list).map_err(|e| corrupt(column, e))
+}
+
+const DEVICE_COLUMNS: &str = "id, name, device_type, scopes, paired_at, last_seen, ip_address, expires_at";
+
+fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        device_type: row.get(2)?,
+        scopes: parse_scopes(3, &row.get::<_, String>(3)?)?,
+        paired_at: from_unix(row.get(4)?)?,
+        last_seen: row.get::<_, Option<i64>>(5)?.map(from_unix).transpose()?,
+        ip_address: row.get(6)?,
+        expires_at: row.get::<_, Option<i64>>(7)?.map(from_unix).transpose()?,
+    })
+}
+
+fn read_code(conn: &Connection) -> rusqlite::Result<Option<PairingCode>> {
+    conn.query_row("SELECT code, expires_at, scopes FROM pairing_code WHERE id = 1", [], |row| {
+        Ok(PairingCode {
+            code: row.get(0)?,
+            expires_at: from_unix(row.get(1)?)?,
+            scopes: row.get::<_, Option<String>>(2)?.map(|s| parse_scopes(2, &s)).transpose()?,
+        })
+    })
+    .optional()
+}
+
+#[async_trait]
+impl DeviceStore for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn device_count(&self) -> Result<u64, StoreError> {
+        self.run(|c| c.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get::<_, i64>(0)))
+            .await
+            .map(|n| n.max(0) as u64)
+    }
+
+    async fn list_devices(&self) -> Result<Vec<Device>, StoreError> {
+        self.run(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY paired_at, id"))?;
+            stmt.query_map([], device_from_row)?.collect()
+        })
+        .await
+    }
+
+    async fn device_by_token(&self, hash: &TokenHash) -> Result<Option<Device>, StoreError> {
+        let hash = hash.0;
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"))?;
+            stmt.query_row(params![&hash[..]], device_from_row).optional()
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.run(move |c| c.execute("DELETE FROM devices WHERE id = ?1", params![id]).map(|n| n > 0)).await
+    }
+
+    async fn rotate_token(&self, id: &str, new_hash: &TokenHash) -> Result<Option<Device>, StoreError> {
+        let (id, hash) = (id.to_owned(), new_hash.0);
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let changed =
+                tx.execute("UPDATE devices SET token_hash = ?1 WHERE id = ?2", params![&hash[..], id])?;
+            let device = if changed == 0 {
+                None
+            } else {
+                Some(tx.query_row(
+                    &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+                    params![id],
+                    device_from_row,
+                )?)
+            };
+            tx.commit()?;
+            Ok(device)
+        })
+        .await
+    }
+
+    async fn touch_device(&self, id: &str, at: OffsetDateTime, ip: Option<&str>) -> Result<(), StoreError> {
+        let (id, ip) = (id.to_owned(), ip.map(str::to_owned));
+        self.run(move |c| {
+            c.execute(
+                "UPDATE devices SET last_seen = ?2, ip_address = COALESCE(?3, ip_address) WHERE id = ?1",
+                params![id, to_unix(at), ip],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn set_pairing_code(&self, code: &PairingCode) -> Result<(), StoreError> {
+        let code = code.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO pairing_code (id, code, expires_at, scopes) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET code = ?1, expires_at = ?2, scopes = ?3",
+                params![code.code, to_unix(code.expires_at), code.scopes.map(Scopes::to_list)],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    async fn pairing_code(&self, now: OffsetDateTime) -> Result<Option<PairingCode>, StoreError> {
+        self.run(move |c| Ok(read_code(c)?.filter(|code| code.expires_at > now))).await
+    }
+
+    async fn clear_pairing_code(&self) -> Result<(), StoreError> {
+        self.run(|c| c.execute("DELETE FROM pairing_code", []).map(drop)).await
+    }
+
+    async fn redeem_pairing_code(
+        &self,
+        candidate: &str,
+        now: OffsetDateTime,
+        device: NewDevice,
+        hash: &TokenHash,
+    ) -> Result<Option<Device>, StoreError> {
+        let (candidate, hash) = (candidate.to_owned(), hash.0);
+        self.run(move |c| {
+            // IMMEDIATE: take the write lock first, so two redemptions of one code cannot both read it.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let Some(code) = read_code(&tx)?.filter(|code| code.expires_at > now && code.matches(&candidate)) else {
+                return Ok(None);
+            };
+            let existing: i64 = tx.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
+            let paired = Device {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: device.name,
+                device_type: device.device_type,
+                scopes: scopes_for_new_device(&code, existing.max(0) as u64),
+                paired_at: now,
+                last_seen: Some(now),
+                ip_address: device.ip_address,
+                expires_at: device.expires_at,
+            };
+            tx.execute("DELETE FROM pairing_code", [])?;
+            tx.execute(
+                "INSERT INTO devices (id, token_hash, name, device_type, scopes, paired_at, last_seen, ip_address, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+                params![
+                    paired.id,
+                    &hash[..],
+                    paired.name,
+                    paired.device_type,
+                    paired.scopes.to_list(),
+                    to_unix(now),
+                    paired.ip_address,
+                    paired.expires_at.map(to_unix),
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Some(paired))
+        })
+        .await
+    }
+}
