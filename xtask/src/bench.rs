@@ -97,12 +97,13 @@ fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
     let child = Command::new(release_bin("construct-gateway"))
         .env_clear()
         .env("HOME", scratch)
-        .env("RUST_LOG", "warn")
+        // The default log level (info), as operators run it.
         .args(["--port", &port.to_string(), "--config"])
         .arg(&config)
         .arg("--data-dir")
         .arg(scratch.join("data"))
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .context("starting construct-gateway")?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));

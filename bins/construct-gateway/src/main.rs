@@ -1,8 +1,9 @@
 //! `construct-gateway`: the command that runs Construct Gateway.
 //!
 //! A thin shell over the `construct-gateway` library: parse the command line, load and validate the
-//! configuration, set up logging, print the banner, serve until a signal arrives. Every decision about
-//! *how* to serve lives in the library, so embedders get the same behaviour.
+//! configuration, set up logging, and hand over to `run_gateway_with`, printing the banner once the
+//! socket is bound. Every decision about *how* to serve lives in the library, so embedders get the same
+//! behaviour.
 
 mod banner;
 mod cli;
@@ -10,14 +11,14 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
-use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, ensure_data_dir, load};
-use construct_gateway::{Gateway, shutdown_signal};
+use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, load};
 
 use crate::cli::{Cli, Command, ConfigCommand, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.log_format);
+    route_panics_to_tracing();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.global),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
@@ -48,27 +49,13 @@ fn load_config(global: &cli::GlobalArgs) -> anyhow::Result<LoadedConfig> {
 
 fn serve(global: &cli::GlobalArgs) -> anyhow::Result<()> {
     let loaded = load_config(global)?;
-    ensure_data_dir(&loaded.data_dir)?;
+    let config_file = loaded.config_file.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let config_file = loaded.config_file.clone();
-        let gateway = Gateway::builder(loaded).build()?;
-        let listener = gateway.bind().await?;
-        let addr = listener.local_addr()?;
-        tracing::info!(%addr, "listening");
-        let paired = gateway.state().devices.device_count().await.map(|n| n > 0).unwrap_or(false);
-        banner::print(&banner::Banner {
-            addr,
-            prefix: gateway.state().config.gateway.prefix(),
-            data_dir: &gateway.data_dir(),
-            config_file: config_file.as_deref(),
-            require_pairing: gateway.state().config.gateway.require_pairing,
-            paired,
-        });
-        gateway.serve(listener, shutdown_signal()).await?;
-        tracing::info!("stopped");
-        anyhow::Ok(())
-    })
+    runtime.block_on(construct_gateway::run_gateway_with(loaded, |listening| {
+        banner::print(&banner::Banner { listening, config_file: config_file.as_deref() });
+    }))?;
+    tracing::info!("stopped");
+    Ok(())
 }
 
 fn config_check(global: &cli::GlobalArgs) -> anyhow::Result<()> {
@@ -95,4 +82,19 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Pretty => builder.init(),
     }
+}
+
+/// Panics go through tracing (one structured line, JSON when asked for) instead of the default hook's
+/// free-form stderr text. Handler panics are already caught and logged by the gateway; this covers the rest.
+fn route_panics_to_tracing() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("(non-string panic payload)");
+        tracing::error!(panic = payload, %location, "panic");
+    }));
 }

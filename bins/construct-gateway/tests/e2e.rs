@@ -137,18 +137,24 @@ fn slow_headers_are_cut_off() {
     std::fs::write(&config, "[gateway]\nrequest_timeout_secs = 1\n").expect("write config");
     let gw = start(home.path(), &["--config", config.to_str().expect("utf8")]);
 
-    let mut stream = TcpStream::connect(gw.addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
-    // Half a request head, then silence: a slow-loris client.
-    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").expect("write");
-    let mut buf = Vec::new();
-    match stream.read_to_end(&mut buf) {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Err(e) => panic!("the server kept the connection open: {e}"),
+    // A silent client, one that stops mid-head, and one that starts an HTTP/2 preface: all are cut off
+    // within the 1 s timeout (allowing generous slack for a loaded machine), none is answered.
+    for opening in [&b""[..], b"GET /health HTTP/1.1\r\nHost: x\r\n", b"PRI * HTTP/2.0\r\n"] {
+        let started = std::time::Instant::now();
+        let mut stream = TcpStream::connect(gw.addr).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        stream.write_all(opening).expect("write");
+        let mut buf = Vec::new();
+        match stream.read_to_end(&mut buf) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("the server kept the connection open: {e}"),
+        }
+        let waited = started.elapsed();
+        assert!(waited < Duration::from_secs(8), "cut off only after {waited:?}");
+        let text = String::from_utf8_lossy(&buf);
+        assert!(!text.contains("200 OK"), "an incomplete request was answered: {text}");
     }
-    let text = String::from_utf8_lossy(&buf);
-    assert!(!text.contains("200 OK"), "an incomplete request was answered: {text}");
 
     // The server is still healthy for well-behaved clients.
     assert_eq!(http_get(gw.addr, "/health").0, 200);
@@ -183,6 +189,10 @@ fn config_check_fails_naming_the_key_or_variable() {
     let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_REQUIRE_PAIRING", "ture")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CONSTRUCT_REQUIRE_PAIRING"));
+
+    let out = run(home.path(), &["config", "check", "--host", "0.0.0.0"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gateway.allow_public_bind"));
 
     let out = run(home.path(), &["config", "check"], &[("CONSTRUCT_GATEWAY_TIMEOUT_SECS", "0")]);
     assert_eq!(out.status.code(), Some(1));

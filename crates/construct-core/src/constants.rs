@@ -29,6 +29,13 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 /// How long a graceful shutdown waits for in-flight requests before closing connections.
 pub const SHUTDOWN_DRAIN_SECS: u64 = 10;
 
+/// Default cap on connections served at once.
+pub const MAX_CONNECTIONS_DEFAULT: usize = 1_024;
+
+/// Longest accepted request timeout, in seconds. Longer values are almost certainly mistakes, and
+/// durations near `u64::MAX` would overflow deadline arithmetic.
+pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 3_600;
+
 /// Environment variable that overrides the request timeout.
 pub const TIMEOUT_ENV: &str = "CONSTRUCT_GATEWAY_TIMEOUT_SECS";
 
@@ -44,13 +51,23 @@ pub fn gateway_request_timeout_secs() -> u64 {
         .unwrap_or(REQUEST_TIMEOUT_SECS)
 }
 
-/// Parses a timeout in whole seconds; zero and non-numbers are refused, because a zero timeout would turn
-/// every request into a 408.
+/// Parses a timeout in whole seconds: 1 to [`MAX_REQUEST_TIMEOUT_SECS`]. Zero is refused because it would
+/// turn every request into a 408.
 pub fn parse_timeout_secs(raw: &str) -> Result<u64, String> {
     match raw.trim().parse::<u64>() {
-        Ok(0) => Err("must be at least 1 second (0 would time out every request)".to_owned()),
-        Ok(secs) => Ok(secs),
+        Ok(secs) => check_timeout_secs(secs).map(|()| secs),
         Err(_) => Err(format!("expected a whole number of seconds, got {raw:?}")),
+    }
+}
+
+/// Checks a timeout is within 1 to [`MAX_REQUEST_TIMEOUT_SECS`] seconds.
+pub fn check_timeout_secs(secs: u64) -> Result<(), String> {
+    match secs {
+        0 => Err("must be at least 1 second (0 would time out every request)".to_owned()),
+        s if s > MAX_REQUEST_TIMEOUT_SECS => {
+            Err(format!("must be at most {MAX_REQUEST_TIMEOUT_SECS} seconds, got {s}"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -73,5 +90,8 @@ mod tests {
         assert!(parse_timeout_secs("0").unwrap_err().contains("at least 1"));
         assert!(parse_timeout_secs("thirty").is_err());
         assert!(parse_timeout_secs("-1").is_err());
+        assert!(parse_timeout_secs("3601").unwrap_err().contains("at most"));
+        assert!(parse_timeout_secs("10000000000000000000").is_err());
+        assert_eq!(parse_timeout_secs("3600"), Ok(3600));
     }
 }

@@ -152,6 +152,26 @@ fn unknown_keys_warn_but_load() {
 }
 
 #[test]
+fn misspelled_construct_variables_warn() {
+    let fx = Fixture::new();
+    let loaded = load(&fx.sources(&[("CONSTRUCT_REQUIRE_PARING", "false"), ("CONSTRUCT_GATEWAY_PORT", "1")]))
+        .expect("load");
+    assert!(loaded.config.gateway.require_pairing, "the typo changed nothing");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(loaded.warnings[0].contains("CONSTRUCT_REQUIRE_PARING"));
+}
+
+#[test]
+fn origins_are_stored_normalized() {
+    let fx = Fixture::new();
+    let path = fx.write("o.toml", "[gateway]\nallowed_origins = [\"HTTPS://Dash.Example.com:443/\"]\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path);
+    let loaded = load(&sources).expect("load");
+    assert_eq!(loaded.config.gateway.allowed_origins, vec!["https://dash.example.com".to_owned()]);
+}
+
+#[test]
 fn explicit_missing_or_broken_files_fail() {
     let fx = Fixture::new();
     let mut sources = fx.sources(&[]);
@@ -188,6 +208,11 @@ fn data_dir_is_created_private() {
     ensure_data_dir(&dir).expect("create");
     let mode = std::fs::metadata(&dir).expect("meta").permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("loosen");
+    ensure_data_dir(&dir).expect("tighten");
+    let mode = std::fs::metadata(&dir).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "an existing world-readable data dir is made private");
 
     let file = fx.write("plain-file", "");
     assert!(matches!(ensure_data_dir(&file), Err(ConfigError::DataDir { .. })));

@@ -21,7 +21,7 @@ use crate::middleware::{self, limits::RouteLimits};
 use crate::readiness::{DataDirCheck, Readiness};
 use crate::routes;
 use crate::serve::{ServeOptions, serve};
-use crate::state::{AppState, SharedState};
+use crate::state::{AppState, PairedCache, SharedState};
 
 /// A set of routes with state applied, mounted with its own limits.
 ///
@@ -101,6 +101,7 @@ impl GatewayBuilder {
             data_dir: self.loaded.data_dir,
             readiness: Readiness::new(checks),
             devices: self.devices,
+            paired: PairedCache::default(),
         });
         let gateway = &state.config.gateway;
         let defaults = RouteLimits {
@@ -203,8 +204,10 @@ impl Gateway {
     where
         F: std::future::Future<Output = ()> + Send,
     {
+        let gateway = &self.state.config.gateway;
         let options = ServeOptions {
-            header_read_timeout: Duration::from_secs(self.state.config.gateway.request_timeout_secs),
+            header_read_timeout: Duration::from_secs(gateway.request_timeout_secs),
+            max_connections: gateway.max_connections,
             ..ServeOptions::default()
         };
         let state = self.state.clone();

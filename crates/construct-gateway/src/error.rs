@@ -27,6 +27,9 @@ pub enum GatewayError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The state store could not be opened.
+    #[error(transparent)]
+    Store(#[from] construct_store::StoreOpenError),
     /// Another I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -26,5 +26,5 @@ mod state;
 pub use builder::{Gateway, GatewayBuilder, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
-pub use run::{run_gateway, shutdown_signal};
-pub use state::{AppState, SharedState};
+pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_with};
+pub use state::{AppState, PairedCache, SharedState};

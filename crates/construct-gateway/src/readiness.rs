@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use construct_core::config::probe_writable;
 use construct_core::readiness::{CheckFuture, ReadinessCheck};
 
 /// The registered checks and whether the gateway is draining.
@@ -66,10 +67,13 @@ impl ReadinessCheck for DataDirCheck {
     }
 
     fn check(&self) -> CheckFuture<'_> {
+        let dir = self.dir.clone();
         Box::pin(async move {
-            let probe = self.dir.join(".ready-probe");
-            tokio::fs::write(&probe, b"").await.map_err(|e| format!("{}: {e}", self.dir.display()))?;
-            tokio::fs::remove_file(&probe).await.map_err(|e| format!("{}: {e}", self.dir.display()))
+            tokio::task::spawn_blocking(move || {
+                probe_writable(&dir).map_err(|e| format!("{}: {e}", dir.display()))
+            })
+            .await
+            .map_err(|e| format!("probe task failed: {e}"))?
         })
     }
 }

@@ -1,45 +1,99 @@
-//! `run_gateway`: the whole lifecycle in one call.
+//! `run_gateway`: the whole lifecycle in one call, and the shutdown signal it waits for.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
+use construct_store::SqliteStore;
 
 use crate::builder::Gateway;
 use crate::error::GatewayError;
 
-/// Runs the HTTP gateway: creates the data directory, builds the gateway, binds (refusing a public bind
-/// unless allowed), serves until SIGINT or SIGTERM, then drains in-flight requests and returns.
-pub async fn run_gateway(loaded: LoadedConfig) -> Result<(), GatewayError> {
-    ensure_data_dir(&loaded.data_dir)?;
-    let gateway = Gateway::builder(loaded).build()?;
-    let listener = gateway.bind().await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    gateway.serve(listener, shutdown_signal()).await
+/// What a caller may want to tell the operator once the gateway listens (the binary prints a banner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listening {
+    /// The bound address, with the real port when 0 was asked for.
+    pub addr: SocketAddr,
+    /// The path prefix, or "".
+    pub prefix: String,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Whether pairing is required.
+    pub require_pairing: bool,
+    /// Whether a device is paired already.
+    pub paired: bool,
 }
 
-/// Completes on SIGINT (Ctrl+C) or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl+C");
-            std::future::pending::<()>().await;
-        }
+/// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it, builds the gateway,
+/// binds (refusing a public bind unless allowed), serves until SIGINT or SIGTERM, then drains in-flight
+/// requests and returns.
+pub async fn run_gateway(loaded: LoadedConfig) -> Result<(), GatewayError> {
+    run_gateway_with(loaded, |_| {}).await
+}
+
+/// [`run_gateway`], calling `on_listening` once the socket is bound and before the first request is served.
+pub async fn run_gateway_with(
+    loaded: LoadedConfig,
+    on_listening: impl FnOnce(&Listening) + Send,
+) -> Result<(), GatewayError> {
+    // Listen for signals first: a SIGTERM that arrives while we start must stop us cleanly, not kill us.
+    let shutdown = ShutdownSignal::install()?;
+    ensure_data_dir(&loaded.data_dir)?;
+    let store = Arc::new(SqliteStore::open_in(&loaded.data_dir)?);
+    let gateway = Gateway::builder(loaded).device_store(store).build()?;
+    let listener = gateway.bind().await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    let state = gateway.state();
+    let listening = Listening {
+        addr,
+        prefix: state.config.gateway.prefix().to_owned(),
+        data_dir: state.data_dir.clone(),
+        require_pairing: state.config.gateway.require_pairing,
+        paired: state.devices.device_count().await.map(|n| n > 0).unwrap_or(false),
     };
+    on_listening(&listening);
+    gateway.serve(listener, shutdown.recv()).await
+}
+
+/// SIGINT (Ctrl+C) and, on Unix, SIGTERM, registered when installed.
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Registers the handlers now, so a signal delivered from here on is caught.
+    pub fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Completes when a signal arrives.
+    pub async fn recv(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => tracing::info!("received SIGINT"),
+            _ = self.terminate.recv() => tracing::info!("received SIGTERM"),
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("received SIGINT"),
-        () = terminate => tracing::info!("received SIGTERM"),
     }
 }

@@ -48,6 +48,16 @@ struct Message {
 fn test_routes() -> RouteGroup {
     let router = Router::new()
         .route("/test/echo", post(|body: Bytes| async move { body.len().to_string() }))
+        // Reads the raw body with no limit of its own: only the gateway's body limit stands in the way.
+        .route(
+            "/test/raw",
+            post(|body: Body| async move {
+                match axum::body::to_bytes(body, usize::MAX).await {
+                    Ok(bytes) => bytes.len().to_string(),
+                    Err(_) => "cut off".to_owned(),
+                }
+            }),
+        )
         .route(
             "/test/json",
             post(|Json(m): Json<Message>| async move { Json(json!({"len": m.message.len()})) }),
@@ -156,6 +166,24 @@ async fn body_limit_is_64k_exactly() {
     let over = Request::post("/test/echo").body(Body::from(vec![b'a'; 65_537])).expect("req");
     let (response, json) = send(&gw.router, over).await;
     assert_envelope(&response, &json, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn a_raw_body_reader_is_bounded_too() {
+    let gw = gateway();
+    let declared = Request::post("/test/raw")
+        .header(header::CONTENT_LENGTH, "65537")
+        .body(Body::from(vec![b'a'; 65_537]))
+        .expect("req");
+    let (response, json) = send(&gw.router, declared).await;
+    assert_envelope(&response, &json, StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE");
+
+    let chunks = (0..9).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![b'z'; 8 * 1024])));
+    let streamed =
+        Request::post("/test/raw").body(Body::from_stream(futures_util::stream::iter(chunks))).expect("r");
+    let response = gw.router.clone().oneshot(streamed).await.expect("infallible");
+    let body = response.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"cut off", "the handler never saw more than the limit");
 }
 
 #[tokio::test]

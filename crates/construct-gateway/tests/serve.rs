@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -89,48 +88,48 @@ async fn shutdown_drains_in_flight_requests_and_refuses_new_ones() {
     assert!(TcpStream::connect(served.addr).is_err(), "listener closed");
 }
 
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drain_period_is_a_hard_cap() {
+    use construct_gateway::serve::{ServeOptions, serve};
+    let router = Router::new().route("/forever", get(std::future::pending::<&'static str>));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let options = ServeOptions { drain: Duration::from_millis(300), ..ServeOptions::default() };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, router, options, async move {
+        let _ = stopped.await;
+    }));
+    let stuck = get_blocking(addr, "/forever");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).expect("send");
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("serve returned")
+        .expect("join")
+        .expect("ok");
+    // The stuck request's connection was closed, not left dangling.
+    let outcome = stuck.join().expect("thread");
+    assert!(outcome.as_ref().map_or(true, |r| r.is_empty()), "{outcome:?}");
 }
 
-#[tokio::test]
-async fn request_logs_name_the_route_and_never_credentials() {
-    use tower::ServiceExt;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let gateway = Gateway::builder(LoadedConfig::with_defaults(dir.path())).build().expect("build");
-    let request = http::Request::get("/health?token=query-secret")
-        .header("authorization", "Bearer header-secret")
-        .header("cookie", "session=cookie-secret")
-        .header("x-request-id", "req-77")
-        .body(axum::body::Body::empty())
-        .expect("request");
-    let response = gateway.router().oneshot(request).await.expect("infallible");
-    assert_eq!(response.status(), 200);
-
-    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
-    assert!(logs.contains("route=\"/health\""), "{logs}");
-    assert!(logs.contains("request_id=\"req-77\""), "{logs}");
-    assert!(logs.contains("status=200"), "{logs}");
-    for secret in ["query-secret", "header-secret", "cookie-secret"] {
-        assert!(!logs.contains(secret), "{secret} leaked into: {logs}");
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+    use construct_gateway::serve::{ServeOptions, serve};
+    let router = Router::new().route("/", get(|| async { "served" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let options = ServeOptions { max_connections: 1, ..ServeOptions::default() };
+    let (_stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(listener, router, options, async move {
+        let _ = stopped.await;
+    }));
+    // The first connection holds the only slot while it stays open.
+    let holder = TcpStream::connect(addr).expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiting = get_blocking(addr, "/");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a second connection was served past the cap");
+    drop(holder);
+    let response = tokio::task::spawn_blocking(move || waiting.join()).await.expect("join").expect("thread");
+    assert!(response.expect("response").ends_with("served"));
 }

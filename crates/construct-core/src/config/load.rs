@@ -118,8 +118,9 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
         figment = figment.merge(Override::new("--port".into(), "gateway.port", Value::from(port)));
     }
 
-    let config: Config = figment.extract().map_err(|e| from_figment(e, config_file.as_deref()))?;
-    let warnings = unknown_keys(&figment);
+    let mut config: Config = figment.extract().map_err(|e| from_figment(e, config_file.as_deref()))?;
+    let mut warnings = unknown_keys(&figment);
+    warnings.extend(unknown_env_vars(&sources.env));
     validate(&config).map_err(|err| match err {
         ConfigError::Invalid { key, reason, origin: None } => {
             let origin = figment.find_metadata(&key).map(describe_source);
@@ -127,6 +128,9 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
         }
         other => other,
     })?;
+    // Validation passed, so every origin normalises.
+    config.gateway.allowed_origins =
+        config.gateway.allowed_origins.iter().filter_map(|o| super::normalize_origin(o).ok()).collect();
     Ok(LoadedConfig { config, config_file, data_dir, warnings })
 }
 
@@ -141,6 +145,25 @@ fn resolve_config_file(sources: &ConfigSources, home: Option<&Path>) -> Result<O
         };
     }
     Ok(home.map(|h| h.join(".construct").join("gateway.toml")).filter(|p| p.is_file()))
+}
+
+/// `CONSTRUCT_*` variables the gateway reads. Anything else with the prefix is probably a typo, and a typo
+/// in a security setting must not pass silently.
+pub const KNOWN_ENV_VARS: &[&str] = &[
+    "CONSTRUCT_CONFIG",
+    "CONSTRUCT_DATA_DIR",
+    "CONSTRUCT_GATEWAY_HOST",
+    "CONSTRUCT_GATEWAY_PORT",
+    "CONSTRUCT_REQUIRE_PAIRING",
+    "CONSTRUCT_ALLOW_PUBLIC_BIND",
+    "CONSTRUCT_GATEWAY_TIMEOUT_SECS",
+];
+
+fn unknown_env_vars(env: &EnvVars) -> Vec<String> {
+    env.names()
+        .filter(|name| name.starts_with("CONSTRUCT_") && !KNOWN_ENV_VARS.contains(name))
+        .map(|name| format!("unknown environment variable {name} is ignored"))
+        .collect()
 }
 
 /// Keys present in the sources that no field reads: probably typos, worth a warning.
@@ -206,7 +229,8 @@ impl Provider for Override {
     }
 }
 
-/// Creates the data directory with mode 0700 if it does not exist, and checks it is a writable directory.
+/// Creates the data directory with mode 0700 if it does not exist, tightens an existing one that others
+/// can read or enter to 0700, and checks it is a writable directory.
 pub fn ensure_data_dir(path: &Path) -> Result<(), ConfigError> {
     let fail = |reason: String| ConfigError::DataDir { path: path.to_owned(), reason };
     if !path.exists() {
@@ -223,8 +247,23 @@ pub fn ensure_data_dir(path: &Path) -> Result<(), ConfigError> {
     if !meta.is_dir() {
         return Err(fail("exists and is not a directory".into()));
     }
-    let probe = path.join(".write-probe");
-    std::fs::write(&probe, b"").map_err(|e| fail(format!("not writable: {e}")))?;
-    let _ = std::fs::remove_file(probe);
-    Ok(())
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| fail(format!("is readable by other users and cannot be made private: {e}")))?;
+        }
+    }
+    probe_writable(path).map_err(|e| fail(format!("not writable: {e}")))
+}
+
+/// Creates and removes a uniquely named file in `dir`. `create_new` never follows a planted symlink, and
+/// the unique name lets concurrent probes run without tripping over each other.
+pub fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = dir.join(format!(".write-probe-{}-{n}", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    std::fs::remove_file(probe)
 }

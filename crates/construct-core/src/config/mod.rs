@@ -14,15 +14,17 @@ mod validate;
 use std::net::IpAddr;
 
 pub use env::{EnvVars, parse_bool};
-pub use load::{ConfigError, ConfigSources, LoadedConfig, ensure_data_dir, load};
-pub use validate::validate;
+pub use load::{
+    ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
+};
+pub use validate::{normalize_origin, validate};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::constants::{
-    DEFAULT_HOST, DEFAULT_PORT, IDEMPOTENCY_MAX_KEYS_DEFAULT, MAX_BODY_SIZE, RATE_LIMIT_MAX_KEYS_DEFAULT,
-    REQUEST_TIMEOUT_SECS,
+    DEFAULT_HOST, DEFAULT_PORT, IDEMPOTENCY_MAX_KEYS_DEFAULT, MAX_BODY_SIZE, MAX_CONNECTIONS_DEFAULT,
+    RATE_LIMIT_MAX_KEYS_DEFAULT, REQUEST_TIMEOUT_SECS,
 };
 
 /// The whole configuration file.
@@ -70,6 +72,8 @@ pub struct GatewayConfig {
     pub request_timeout_secs: u64,
     /// Default per-route request body limit in bytes. Default 65536.
     pub max_body_bytes: usize,
+    /// Connections served at once; further clients wait in the accept backlog. Default 1024.
+    pub max_connections: usize,
     /// Authenticated API calls allowed per client per minute. 0 disables the limiter.
     pub api_rate_limit_per_minute: u32,
     /// Accept `?token=` on WebSocket routes (browsers cannot set headers there). Default false.
@@ -132,6 +136,7 @@ impl Default for GatewayConfig {
             allowed_origins: Vec::new(),
             request_timeout_secs: REQUEST_TIMEOUT_SECS,
             max_body_bytes: MAX_BODY_SIZE,
+            max_connections: MAX_CONNECTIONS_DEFAULT,
             api_rate_limit_per_minute: 600,
             allow_query_token: false,
             pairing: PairingConfig::default(),

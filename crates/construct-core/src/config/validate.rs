@@ -4,6 +4,7 @@ use http::Uri;
 
 use super::load::ConfigError;
 use super::{Config, parse_host};
+use crate::constants::check_timeout_secs;
 
 /// Characters allowed in `gateway.path_prefix` besides ASCII letters and digits (RFC 3986 `pchar` minus
 /// percent-encoding, plus `/`).
@@ -18,14 +19,22 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if parse_host(&g.host).is_none() {
         return Err(invalid("gateway.host", format!("{:?} is not an IP address or `localhost`", g.host)));
     }
+    if g.is_public_bind() && !g.allow_public_bind {
+        return Err(invalid(
+            "gateway.allow_public_bind",
+            format!(
+                "host {:?} is reachable from other machines; set allow_public_bind = true if that is intended",
+                g.host
+            ),
+        ));
+    }
     if let Some(prefix) = &g.path_prefix {
         check_prefix(prefix).map_err(|reason| invalid("gateway.path_prefix", reason))?;
     }
-    if g.request_timeout_secs == 0 {
-        return Err(invalid(
-            "gateway.request_timeout_secs",
-            "must be at least 1 (0 would time out every request)".into(),
-        ));
+    check_timeout_secs(g.request_timeout_secs)
+        .map_err(|reason| invalid("gateway.request_timeout_secs", reason))?;
+    if g.max_connections == 0 {
+        return Err(invalid("gateway.max_connections", "must be at least 1".into()));
     }
     if g.max_body_bytes == 0 {
         return Err(invalid("gateway.max_body_bytes", "must be at least 1".into()));
@@ -80,24 +89,43 @@ fn check_prefix(prefix: &str) -> Result<(), String> {
     if prefix.split('/').skip(1).any(|seg| seg.is_empty() || seg == "." || seg == "..") {
         return Err(format!("{prefix:?} has an empty, `.` or `..` segment"));
     }
+    // The router reads `:name`, `*name` and `{name}` as parameters, not literal text.
+    if prefix.split('/').skip(1).any(|seg| seg.starts_with(':') || seg.starts_with('*')) {
+        return Err(format!("{prefix:?} has a segment starting with `:` or `*`"));
+    }
     Ok(())
 }
 
 fn check_origin(origin: &str) -> Result<(), String> {
+    normalize_origin(origin).map(drop)
+}
+
+/// The canonical form browsers send in `Origin`: lowercase `scheme://host[:port]`, no trailing slash, the
+/// scheme's default port dropped. Refuses wildcards, paths, queries and user info.
+pub fn normalize_origin(origin: &str) -> Result<String, String> {
     if origin.trim() == "*" {
         return Err("wildcard origins are not allowed; list each origin".into());
     }
-    let uri: Uri =
-        origin.parse().map_err(|_| format!("{origin:?} is not an origin like https://app.example.com"))?;
-    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let uri: Uri = origin
+        .trim()
+        .parse()
+        .map_err(|_| format!("{origin:?} is not an origin like https://app.example.com"))?;
+    let scheme = uri.scheme_str().map(str::to_ascii_lowercase);
     let bare = uri.path_and_query().is_none_or(|pq| pq.as_str().is_empty() || pq.as_str() == "/");
-    if !scheme_ok || uri.authority().is_none() || !bare {
+    let (Some(scheme @ ("http" | "https")), Some(authority), true) =
+        (scheme.as_deref(), uri.authority(), bare)
+    else {
         return Err(format!("{origin:?} must be scheme://host[:port] with scheme http or https and no path"));
-    }
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+    };
+    if authority.as_str().contains('@') {
         return Err(format!("{origin:?} must not contain user info"));
     }
-    Ok(())
+    let host = authority.host().to_ascii_lowercase();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    Ok(match authority.port_u16() {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
 }
 
 #[cfg(test)]
@@ -128,7 +156,18 @@ mod tests {
         for good in ["/construct", "/a/b", "/x-y_z.~v1", "/@me"] {
             assert_eq!(with(|g| g.path_prefix = Some(good.into())), Ok(()), "{good}");
         }
-        for bad in ["construct", "/", "/construct/", "/a b", "/a//b", "/../etc", "/a%2f", "/<script>"] {
+        for bad in [
+            "construct",
+            "/",
+            "/construct/",
+            "/a b",
+            "/a//b",
+            "/../etc",
+            "/a%2f",
+            "/<script>",
+            "/:x",
+            "/a/*b",
+        ] {
             assert_eq!(key_of(with(|g| g.path_prefix = Some(bad.into()))), "gateway.path_prefix", "{bad}");
         }
     }
@@ -136,6 +175,16 @@ mod tests {
     #[test]
     fn zeroes_and_hosts_are_refused() {
         assert_eq!(key_of(with(|g| g.request_timeout_secs = 0)), "gateway.request_timeout_secs");
+        assert_eq!(key_of(with(|g| g.request_timeout_secs = u64::MAX)), "gateway.request_timeout_secs");
+        assert_eq!(key_of(with(|g| g.max_connections = 0)), "gateway.max_connections");
+        assert_eq!(key_of(with(|g| g.host = "0.0.0.0".into())), "gateway.allow_public_bind");
+        assert_eq!(
+            with(|g| {
+                g.host = "0.0.0.0".into();
+                g.allow_public_bind = true;
+            }),
+            Ok(())
+        );
         assert_eq!(key_of(with(|g| g.max_body_bytes = 0)), "gateway.max_body_bytes");
         assert_eq!(key_of(with(|g| g.idempotency_ttl_secs = 0)), "gateway.idempotency_ttl_secs");
         assert_eq!(key_of(with(|g| g.host = "my.host.example".into())), "gateway.host");
@@ -158,6 +207,14 @@ mod tests {
             g.allow_public_bind = true;
         });
         assert_eq!(key_of(public_open), "gateway.require_pairing");
+    }
+
+    #[test]
+    fn origins_normalize_to_what_browsers_send() {
+        assert_eq!(normalize_origin("HTTPS://App.Example.com/").unwrap(), "https://app.example.com");
+        assert_eq!(normalize_origin("https://app.example.com:443").unwrap(), "https://app.example.com");
+        assert_eq!(normalize_origin("http://localhost:5173").unwrap(), "http://localhost:5173");
+        assert_eq!(normalize_origin("http://x.example:80").unwrap(), "http://x.example");
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Request body limit.
 //!
 //! A declared `Content-Length` over the limit is refused with a 413 envelope before the handler runs. A
-//! body without a declared length (chunked) is wrapped so that reading past the limit fails, which our
-//! extractors report as 413. A body with a declared length within the limit needs no wrapper: hyper
-//! refuses to deliver more bytes than declared. [`super::limits`] also hands the limit to axum's
+//! body whose size is not known in advance (chunked) is wrapped so that reading past the limit fails,
+//! which our extractors report as 413. A body whose size is known to fit (a declared length within the
+//! limit, or no body at all, as on most GETs) needs no wrapper: hyper refuses to deliver more bytes than
+//! declared. The decision uses the body's size hint, so in-process bodies are handled the same way. [`super::limits`] also hands the limit to axum's
 //! extractors (`DefaultBodyLimit`), replacing their 2 MiB default, so a group may raise it explicitly.
 //!
 //! tower-http's `RequestBodyLimitLayer` wraps every request and response body, which costs an allocation
-//! per request in axum; this layer allocates only for chunked uploads.
+//! per request in axum; this layer allocates only for bodies of unknown size.
 
 use std::task::{Context, Poll};
 
@@ -16,7 +17,6 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use construct_core::ApiError;
 use futures_util::future::Either;
-use http::header;
 use tower::{Layer, Service};
 
 /// Limits request bodies to `max` bytes.
@@ -61,20 +61,14 @@ where
 
     fn call(&mut self, mut request: Request) -> Self::Future {
         // An unparseable Content-Length never gets here: hyper rejects such a request with 400.
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        match declared {
-            Some(len) if len > self.max as u64 => {
-                return Either::Left(std::future::ready(Ok(ApiError::payload_too_large().into_response())));
-            }
-            Some(_) => {}
-            None => {
-                let body = std::mem::take(request.body_mut());
-                *request.body_mut() = Body::new(http_body_util::Limited::new(body, self.max));
-            }
+        let hint = http_body::Body::size_hint(request.body());
+        let max = self.max as u64;
+        if hint.lower() > max {
+            return Either::Left(std::future::ready(Ok(ApiError::payload_too_large().into_response())));
+        }
+        if hint.upper().is_none_or(|upper| upper > max) {
+            let body = std::mem::take(request.body_mut());
+            *request.body_mut() = Body::new(http_body_util::Limited::new(body, self.max));
         }
         Either::Right(self.inner.call(request))
     }
@@ -102,16 +96,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn declared_length_over_the_limit_is_refused_up_front() {
-        let request = Request::post("/")
-            .header(header::CONTENT_LENGTH, "11")
-            .body(Body::from("01234567890"))
-            .expect("r");
-        assert_eq!(reader().oneshot(request).await.expect("ok").status(), 413);
-        let request = Request::post("/")
-            .header(header::CONTENT_LENGTH, "10")
-            .body(Body::from("0123456789"))
-            .expect("r");
+    async fn known_size_over_the_limit_is_refused_before_the_handler() {
+        let called = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&called);
+        let service = BodyLimitLayer::new(10).layer(tower::service_fn(move |_: Request| {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, Infallible>(Response::new(Body::empty())) }
+        }));
+        let request = Request::post("/").body(Body::from("01234567890")).expect("r");
+        assert_eq!(service.oneshot(request).await.expect("ok").status(), 413);
+        assert!(!called.load(std::sync::atomic::Ordering::SeqCst));
+        let request = Request::post("/").body(Body::from("0123456789")).expect("r");
         assert_eq!(reader().oneshot(request).await.expect("ok").status(), 200);
     }
 

@@ -1,9 +1,11 @@
 //! Turns every error response into the JSON envelope.
 //!
-//! Handlers and our extractors already answer with `ApiError`. What remains are responses produced by
-//! parts we do not own: axum's router (405 with an empty body), tower-http's timeout (empty 408) and body
-//! limit (plain-text 413). This layer rewrites any 4xx/5xx response that is not JSON into the envelope for
-//! its status, keeping headers such as `Allow` and `Retry-After`.
+//! Handlers, our extractors and our layers already answer with `ApiError`. What remains are responses
+//! produced by parts we do not own: axum's router (405 with an empty body), axum's own extractors
+//! (plain-text rejections), and whatever an embedder mounts. This layer rewrites any 4xx/5xx response that
+//! is not JSON into the envelope for its status. Only headers that still make sense for the new body are
+//! kept (`Allow`, `Retry-After`, `WWW-Authenticate`, the request id, CORS); the old body's representation
+//! headers (`Content-Encoding`, `Content-Range`, `ETag`, ...) go with it.
 //!
 //! It is a plain tower layer (no boxing, no extractor machinery) because every request passes through it.
 
@@ -59,15 +61,20 @@ pub fn ensure_envelope(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
         return response;
     }
-    let (mut parts, _discarded) = response.into_parts();
-    let envelope = ApiError::from_status(status).into_response();
-    let (env_parts, body) = envelope.into_parts();
-    parts.headers.remove(header::CONTENT_LENGTH);
-    for (name, value) in &env_parts.headers {
-        parts.headers.insert(name, value.clone());
+    let original = response.headers().clone();
+    let mut envelope = ApiError::from_status(status).into_response();
+    let headers = envelope.headers_mut();
+    for (name, value) in &original {
+        let name_str = name.as_str();
+        if KEPT_HEADERS.contains(&name_str) || name_str.starts_with("access-control-") {
+            headers.append(name, value.clone());
+        }
     }
-    Response::from_parts(parts, body)
+    envelope
 }
+
+/// Headers of an error response that stay valid when its body is replaced.
+const KEPT_HEADERS: &[&str] = &["allow", "retry-after", "www-authenticate", "x-request-id", "vary"];
 
 fn is_json(response: &Response) -> bool {
     response
@@ -95,9 +102,13 @@ mod tests {
         let mut response = Response::new(Body::from("length limit exceeded"));
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response.headers_mut().insert(header::ETAG, HeaderValue::from_static("\"v1\""));
         let (parts, json) = run(response).await;
         assert_eq!(parts.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(parts.headers[header::ALLOW], "GET,HEAD");
+        assert!(parts.headers.get(header::CONTENT_ENCODING).is_none(), "the old body's encoding is dropped");
+        assert!(parts.headers.get(header::ETAG).is_none());
         assert_eq!(parts.headers[header::CONTENT_TYPE], "application/json");
         assert_eq!(json["code"], "METHOD_NOT_ALLOWED");
     }

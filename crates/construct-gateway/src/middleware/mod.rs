@@ -1,17 +1,17 @@
 //! The middleware stack, as tower layers, each in its own module and tested alone.
 //!
-//! Outermost first, every request passes through:
 //! The stack is applied with `Router::layer`, which in axum wraps each endpoint *after* routing, so the
-//! layers see the matched route pattern.
+//! layers see the matched route pattern. Outermost first, every request passes through:
 //!
 //! 1. [`request_id`]: accept a well-formed `X-Request-Id` or mint one; echo it on the response.
 //! 2. [`trace`]: one span per request (method, route, request id, status, latency; never headers).
 //! 3. [`panic`]: a panicking handler becomes a 500 envelope instead of a dropped connection.
 //! 4. [`envelope`]: any error response that is not already JSON becomes the `{"error","code"}` envelope
-//!    (axum's 405, tower-http's 408 and 413, plain-text rejections).
+//!    (axum's 405, axum's plain-text extractor rejections, whatever an embedder mounts).
 //!
-//! Per route group, closer to the handlers, [`limits`] applies the group's body limit and timeout.
-//! Costs are measured by `cargo xtask bench` against a bare axum server.
+//! Per route group, closer to the handlers, [`limits`] applies the group's [`body_limit`] and [`timeout`].
+//! tower-http has layers for most of these; ours exist because tower-http's re-box every response body
+//! or arm a timer per request, costs that `cargo xtask bench` showed (each module says which).
 
 pub mod body_limit;
 pub mod envelope;
@@ -28,7 +28,7 @@ use tower::ServiceBuilder;
 pub fn stack(app: Router) -> Router {
     app.layer(
         ServiceBuilder::new()
-            .layer(request_id::layer())
+            .layer(request_id::RequestIdLayer)
             .layer(trace::TraceLayer)
             .layer(panic::CatchPanicLayer)
             .layer(envelope::EnvelopeLayer),

@@ -61,12 +61,14 @@ where
     }
 
     fn call(&mut self, request: R) -> Self::Future {
-        TimeoutFuture {
-            inner: self.inner.call(request),
-            deadline: Instant::now() + self.timeout,
-            sleep: None,
-        }
+        // A timeout too large to add is as good as none: far_future() is about 30 years away.
+        let deadline = Instant::now().checked_add(self.timeout).unwrap_or_else(far_future);
+        TimeoutFuture { inner: self.inner.call(request), deadline, sleep: None }
     }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 pin_project! {
@@ -127,12 +129,15 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_deadline_counts_from_the_call_not_the_first_poll() {
-        let future = service(Duration::from_millis(900)).oneshot(());
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let response = future.await.expect("infallible");
-        assert_eq!(response.status(), http::StatusCode::OK);
+    async fn an_enormous_timeout_does_not_overflow() {
+        let svc = TimeoutLayer::new(Duration::MAX).layer(tower::service_fn(|()| async {
+            Ok::<_, Infallible>(Response::new(axum::body::Body::empty()))
+        }));
+        assert_eq!(svc.oneshot(()).await.expect("infallible").status(), http::StatusCode::OK);
+    }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_counts_from_the_call_not_the_first_poll() {
         let mut svc = service(Duration::from_millis(900));
         let future = svc.call(());
         tokio::time::sleep(Duration::from_millis(200)).await;

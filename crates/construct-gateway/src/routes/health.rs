@@ -14,15 +14,10 @@ use serde_json::{Map, Value, json};
 use crate::state::AppState;
 
 /// `GET /health`: `{"status":"ok","version","require_pairing","paired"}`. Always 200 while the process
-/// can answer; `paired` is false when the device store cannot be read (and that is logged).
+/// can answer; `paired` may lag the store by up to a second, and is false when the store cannot be read
+/// (which is logged).
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    let paired = match state.devices.device_count().await {
-        Ok(count) => count > 0,
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the device count");
-            false
-        }
-    };
+    let paired = state.paired.get(state.devices.as_ref()).await;
     no_store(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
