@@ -1,9 +1,13 @@
 //! `cargo xtask bench`: requests per second of the gateway against a bare axum server, as a ratio.
 //!
 //! Both servers run as separate release-built processes on loopback and are driven by the same
-//! closed-loop HTTP/1.1 keep-alive load: N connections, each sending `GET /health` as soon as the previous
+//! closed-loop HTTP/1.1 keep-alive load: N connections, each sending its request as soon as the previous
 //! response is read, for a fixed time. Rounds alternate between the two servers so that drift in the
-//! machine's load hits both alike. Only the ratio is meaningful on a shared 2-core machine.
+//! machine's load hits both alike. Only the ratios are meaningful on a shared 2-core machine.
+//!
+//! Scenarios: the gateway's `GET /health` (goal ≥ 0.85 of bare), and an authenticated `GET /api/status`
+//! (token lookup in SQLite, rate limiter, goal ≥ 0.70), both against bare `GET /health`. Then the GCRA
+//! limiter alone: memory for a million clients and checks per second from two threads.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -93,7 +97,8 @@ fn wait_until_listening(addr: SocketAddr) -> anyhow::Result<()> {
 fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
     let port = free_port()?;
     let config = scratch.join("gateway.toml");
-    std::fs::write(&config, "")?;
+    // The API limiter stays in the path but set high enough not to refuse the benchmark's own load.
+    std::fs::write(&config, "[gateway]\napi_rate_limit_per_minute = 4000000000\n")?;
     let child = Command::new(release_bin("construct-gateway"))
         .env_clear()
         .env("HOME", scratch)
@@ -141,21 +146,63 @@ pub fn bare_server(args: &[String]) -> anyhow::Result<()> {
     })
 }
 
-/// Measures both servers and prints the table and the ratio.
+/// One comparison: a request to the gateway against the bare server's `GET /health`.
+struct Scenario<'a> {
+    label: &'a str,
+    path: &'static str,
+    authorization: Option<String>,
+    goal: f64,
+}
+
+/// Measures every scenario and the limiter, printing tables and ratios.
 pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
     let settings = parse_settings(args)?;
     let scratch = tempfile::tempdir()?;
     let gateway = start_gateway(scratch.path())?;
     let bare = start_bare()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let token = runtime.block_on(pair(gateway.addr))?;
 
+    let scenarios = [
+        Scenario { label: "GET /health", path: "/health", authorization: None, goal: 0.85 },
+        Scenario {
+            label: "authenticated GET /api/status",
+            path: "/api/status",
+            authorization: Some(format!("Bearer {token}")),
+            goal: 0.70,
+        },
+    ];
+    let mut failures = 0;
+    for scenario in &scenarios {
+        failures += compare(&runtime, &settings, &bare, &gateway, scenario)?;
+    }
+    if failures > 0 {
+        bail!("{failures} requests failed; the figures above are not trustworthy");
+    }
+    limiter_figures();
+    Ok(())
+}
+
+/// Drives the bare server's `/health` and the gateway's scenario in alternating rounds; returns the
+/// number of failed requests.
+fn compare(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    bare: &Server,
+    gateway: &Server,
+    scenario: &Scenario<'_>,
+) -> anyhow::Result<u64> {
     println!(
-        "closed-loop HTTP/1.1 keep-alive, GET /health, {} connections, {} s per round, {} rounds each",
-        settings.connections, settings.seconds, settings.rounds
+        "\n{}: closed-loop HTTP/1.1 keep-alive, {} connections, {} s per round, {} rounds each",
+        scenario.label, settings.connections, settings.seconds, settings.rounds
     );
+    let targets = [
+        (bare, Target { path: "/health", authorization: None }),
+        (gateway, Target { path: scenario.path, authorization: scenario.authorization.clone() }),
+    ];
     // Warm both up (connection setup, allocator, CPU caches) before measuring.
-    for server in [&bare, &gateway] {
-        runtime.block_on(drive(server.addr, settings.connections, Duration::from_secs(1)))?;
+    for (server, target) in &targets {
+        runtime.block_on(drive(server.addr, target.clone(), settings.connections, Duration::from_secs(1)))?;
     }
     let mut totals = [(0u64, 0u64, Duration::ZERO); 2];
     let mut ratios = Vec::with_capacity(settings.rounds);
@@ -164,41 +211,123 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
         // Alternate which server goes first so neither always runs on a warmer or quieter machine.
         let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
         for i in order {
-            let server = [&bare, &gateway][i];
+            let (server, target) = &targets[i];
             let outcome = runtime.block_on(drive(
                 server.addr,
+                target.clone(),
                 settings.connections,
                 Duration::from_secs(settings.seconds),
             ))?;
-            println!(
-                "round {round}: {:<10} {:>10.0} req/s  ({} errors)",
-                server.name,
-                outcome.ok as f64 / outcome.elapsed.as_secs_f64(),
-                outcome.errors
-            );
+            let rps = outcome.ok as f64 / outcome.elapsed.as_secs_f64();
+            println!("round {round}: {:<10} {rps:>10.0} req/s  ({} errors)", server.name, outcome.errors);
             totals[i].0 += outcome.ok;
             totals[i].1 += outcome.errors;
             totals[i].2 += outcome.elapsed;
-            round_rps[i] = outcome.ok as f64 / outcome.elapsed.as_secs_f64();
+            round_rps[i] = rps;
         }
         ratios.push(round_rps[1] / round_rps[0]);
     }
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
     let rps = |t: (u64, u64, Duration)| t.0 as f64 / t.2.as_secs_f64();
-    let (bare_rps, gateway_rps) = (rps(totals[0]), rps(totals[1]));
-    println!("bare axum: {bare_rps:>10.0} req/s");
-    println!("gateway:   {gateway_rps:>10.0} req/s");
-    println!("ratio of totals gateway/bare: {:.3}", gateway_rps / bare_rps);
+    println!("bare axum GET /health: {:>10.0} req/s", rps(totals[0]));
+    println!("gateway {}: {:>10.0} req/s", scenario.label, rps(totals[1]));
     println!(
-        "median per-round ratio gateway/bare for GET /health: {median:.3} (goal >= 0.85; rounds {:.3}..{:.3})",
+        "median per-round ratio gateway/bare for {}: {median:.3} (goal >= {:.2}; rounds {:.3}..{:.3})",
+        scenario.label,
+        scenario.goal,
         ratios[0],
         ratios[ratios.len() - 1]
     );
-    if totals[0].1 + totals[1].1 > 0 {
-        bail!("{} requests failed; the figures above are not trustworthy", totals[0].1 + totals[1].1);
+    Ok(totals[0].1 + totals[1].1)
+}
+
+/// Pairs with the fresh gateway over loopback and returns the token.
+async fn pair(addr: SocketAddr) -> anyhow::Result<String> {
+    let code = json_of(addr, "GET", "/pair/code", None).await?["pairing_code"]
+        .as_str()
+        .context("the gateway showed no pairing code")?
+        .to_owned();
+    let paired = json_of(addr, "POST", "/pair", Some(("x-pairing-code", code))).await?;
+    Ok(paired["token"].as_str().context("pairing returned no token")?.to_owned())
+}
+
+async fn json_of(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    header: Option<(&str, String)>,
+) -> anyhow::Result<serde_json::Value> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let mut request =
+        hyper::Request::builder().method(method).uri(path).header(hyper::header::HOST, addr.to_string());
+    if let Some((name, value)) = header {
+        request = request.header(name, value);
     }
-    Ok(())
+    let response = sender.send_request(request.body(Empty::<Bytes>::new())?).await?;
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// Memory for a million tracked clients, and checks per second from two threads.
+fn limiter_figures() {
+    use construct_auth::ClientKey;
+    use construct_auth::limiter::KeyedLimiter;
+    const KEYS: u32 = 1_000_000;
+    let key = |n: u32| ClientKey::from_ip(std::net::IpAddr::from((0x0a00_0000 + n).to_be_bytes()));
+    let before = resident_bytes();
+    let Some(limiter) = KeyedLimiter::new(600, Duration::from_secs(60), KEYS as usize) else { return };
+    let now = Instant::now();
+    for n in 0..KEYS {
+        let _ = limiter.check_at(key(n), now);
+    }
+    let after = resident_bytes();
+    println!(
+        "\nlimiter: {} keys tracked, {:.1} MiB resident for them ({:.0} bytes/key)",
+        limiter.tracked_keys(),
+        (after.saturating_sub(before)) as f64 / 1_048_576.0,
+        (after.saturating_sub(before)) as f64 / f64::from(KEYS)
+    );
+    let limiter = Arc::new(limiter);
+    let checks = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..2u32)
+        .map(|t| {
+            let (limiter, checks) = (Arc::clone(&limiter), Arc::clone(&checks));
+            std::thread::spawn(move || {
+                let mut n = t;
+                while started.elapsed() < Duration::from_secs(2) {
+                    for _ in 0..1_000 {
+                        n = n.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                        let _ = limiter.check_at(key(n % KEYS), Instant::now());
+                    }
+                    checks.fetch_add(1_000, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        let _ = thread.join();
+    }
+    let rate = checks.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    println!("limiter: {rate:.0} checks/s on 2 threads over 1M keys");
+}
+
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// What a client requests.
+#[derive(Clone)]
+struct Target {
+    path: &'static str,
+    authorization: Option<String>,
 }
 
 struct Outcome {
@@ -208,7 +337,12 @@ struct Outcome {
 }
 
 /// Drives `addr` with `connections` closed-loop keep-alive clients for `duration`.
-async fn drive(addr: SocketAddr, connections: usize, duration: Duration) -> anyhow::Result<Outcome> {
+async fn drive(
+    addr: SocketAddr,
+    target: Target,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<Outcome> {
     let ok = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -216,8 +350,9 @@ async fn drive(addr: SocketAddr, connections: usize, duration: Duration) -> anyh
     let mut tasks = Vec::with_capacity(connections);
     for _ in 0..connections {
         let (ok, errors, stop) = (Arc::clone(&ok), Arc::clone(&errors), Arc::clone(&stop));
+        let target = target.clone();
         tasks.push(tokio::spawn(async move {
-            if let Err(error) = client_loop(addr, &ok, &stop).await {
+            if let Err(error) = client_loop(addr, &target, &ok, &stop).await {
                 errors.fetch_add(1, Ordering::Relaxed);
                 eprintln!("client error: {error:#}");
             }
@@ -232,7 +367,12 @@ async fn drive(addr: SocketAddr, connections: usize, duration: Duration) -> anyh
     Ok(Outcome { ok: ok.load(Ordering::Relaxed), errors: errors.load(Ordering::Relaxed), elapsed })
 }
 
-async fn client_loop(addr: SocketAddr, ok: &AtomicU64, stop: &AtomicBool) -> anyhow::Result<()> {
+async fn client_loop(
+    addr: SocketAddr,
+    target: &Target,
+    ok: &AtomicU64,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (mut sender, connection) =
@@ -240,9 +380,11 @@ async fn client_loop(addr: SocketAddr, ok: &AtomicU64, stop: &AtomicBool) -> any
     tokio::spawn(connection);
     let authority = addr.to_string();
     while !stop.load(Ordering::Relaxed) {
-        let request = hyper::Request::get("/health")
-            .header(hyper::header::HOST, authority.as_str())
-            .body(Empty::<Bytes>::new())?;
+        let mut request = hyper::Request::get(target.path).header(hyper::header::HOST, authority.as_str());
+        if let Some(authorization) = &target.authorization {
+            request = request.header(hyper::header::AUTHORIZATION, authorization.as_str());
+        }
+        let request = request.body(Empty::<Bytes>::new())?;
         sender.ready().await?;
         let response = sender.send_request(request).await?;
         let status = response.status();

@@ -28,15 +28,26 @@ impl Banner<'_> {
             (true, true) => "required; a device is paired",
             (true, false) => "required; no device paired yet",
         };
-        vec![
+        let mut lines = vec![
             format!("Construct Gateway {}", env!("CARGO_PKG_VERSION")),
             format!("  Listening:   {}", self.url()),
             format!("  Health:      {}/health", self.url()),
             format!("  Data dir:    {}", self.listening.data_dir.display()),
             format!("  Config file: {config}"),
             format!("  Pairing:     {pairing}"),
-            "Press Ctrl+C to stop.".to_owned(),
-        ]
+        ];
+        if let Some(code) = &self.listening.pairing_code {
+            let rule = "-".repeat(code.len() + 4);
+            lines.extend([
+                format!("  +{rule}+"),
+                format!("  |  {code}  |   one-time pairing code"),
+                format!("  +{rule}+"),
+                format!("  Pair: POST {}/pair with header X-Pairing-Code: {code}", self.url()),
+                "  New code later: construct-gateway pair-code --new".to_owned(),
+            ]);
+        }
+        lines.push("Press Ctrl+C to stop.".to_owned());
+        lines
     }
 }
 
@@ -59,11 +70,21 @@ mod tests {
             data_dir: "/data".into(),
             require_pairing: false,
             paired: false,
+            pairing_code: None,
         };
         let banner = Banner { listening: &listening, config_file: None };
         let text = banner.lines().join("\n");
         assert!(text.contains("Listening:   http://[::1]:8080/construct"), "{text}");
         assert!(text.contains("DISABLED"), "{text}");
         assert!(text.contains("built-in defaults"), "{text}");
+        assert!(!text.contains("X-Pairing-Code"), "{text}");
+
+        let unpaired = Listening { require_pairing: true, pairing_code: Some("042917".into()), ..listening };
+        let text = Banner { listening: &unpaired, config_file: None }.lines().join("\n");
+        assert!(text.contains("|  042917  |"), "{text}");
+        assert!(
+            text.contains("POST http://[::1]:8080/construct/pair with header X-Pairing-Code: 042917"),
+            "{text}"
+        );
     }
 }

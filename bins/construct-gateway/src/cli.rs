@@ -50,6 +50,12 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the gateway (the default).
     Serve,
+    /// Show the active pairing code of the running gateway (asks it over loopback).
+    PairCode {
+        /// Replace the active code with a new one.
+        #[arg(long)]
+        new: bool,
+    },
     /// Inspect the configuration.
     Config {
         /// What to do with it.

@@ -7,6 +7,7 @@
 
 mod banner;
 mod cli;
+mod pair_code;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.global),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
+        Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

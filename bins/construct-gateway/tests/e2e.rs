@@ -57,9 +57,18 @@ fn start(home: &Path, extra: &[&str]) -> Running {
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http(addr, "GET", path, &[])
+}
+
+fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("write");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut raw = String::new();
     stream.read_to_string(&mut raw).expect("read");
     let status = raw.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
@@ -208,4 +217,53 @@ fn version_flag() {
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("construct-gateway {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[test]
+fn paired_tokens_survive_a_restart_and_only_their_hashes_touch_disk() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("data");
+    let mut gw = start(home.path(), &[]);
+    let port = gw.addr.port().to_string();
+
+    // The operator reads the code with the CLI, which asks the gateway over loopback.
+    let out =
+        run(home.path(), &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    assert_eq!(code.len(), 6, "{code}");
+
+    let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+    assert_eq!(http(gw.addr, "GET", "/api/status", &[("Authorization", &bearer)]).0, 200);
+    assert_eq!(http(gw.addr, "GET", "/api/status", &[]).0, 401);
+
+    sigterm(&gw.child);
+    assert_eq!(wait_with_deadline(&mut gw.child, Duration::from_secs(15)).code(), Some(0));
+    drop(gw);
+
+    let gw = start(home.path(), &[]);
+    let (status, body) = http(gw.addr, "GET", "/api/status", &[("Authorization", &bearer)]);
+    assert_eq!(status, 200, "the token survived the restart: {body}");
+    let (_, health) = http_get(gw.addr, "/health");
+    assert!(health.contains("\"paired\":true"), "{health}");
+    // The code was single use.
+    assert_eq!(http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]).0, 403);
+
+    // Nothing under the data directory holds the token itself.
+    let mut stack = vec![data];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).expect("read_dir").map(|e| e.expect("entry").path()));
+        } else {
+            let bytes = std::fs::read(&path).expect("read");
+            let secret = token.trim_start_matches("cgw_").as_bytes();
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "token found in {}", path.display());
+        }
+    }
 }

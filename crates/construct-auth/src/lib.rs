@@ -5,18 +5,27 @@
 //! - [`code`]: one-time pairing codes without modulo bias;
 //! - [`client`]: the client's address behind trusted proxies, and the direct-loopback test;
 //! - [`limiter`]: per-client GCRA rate limits ([`GatewayRateLimiter`]);
-//! - [`lockout`]: lockout after repeated failed credentials, and the global pairing-failure budget.
+//! - [`lockout`]: lockout after repeated failed credentials, and the global pairing-failure budget;
+//! - [`pairing`]: the code-for-token exchange ([`PairingService`]);
+//! - [`authenticator`]: credentials to principals ([`Authenticator`]);
+//! - [`layer`]: the per-route-group guard and the `Caller` / `Client` extractors.
 //!
 //! Invariants: no handler code and no routes; state is reached through `construct-core` traits, never a
 //! concrete store; secrets are compared in constant time and never logged.
 
+pub mod authenticator;
 pub mod client;
 pub mod code;
 mod keyed;
+pub mod layer;
 pub mod limiter;
 pub mod lockout;
+pub mod pairing;
 pub mod token;
 
+pub use authenticator::{AuthError, Authenticator};
 pub use client::{ClientKey, ClientResolver};
+pub use layer::{AuthContext, Caller, Client, ClientInfo, Guard, guard_request};
 pub use limiter::GatewayRateLimiter;
 pub use lockout::{FailureBudget, FailureLockout};
+pub use pairing::{PairError, Paired, PairingService};

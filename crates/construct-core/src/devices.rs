@@ -137,6 +137,11 @@ pub trait DeviceStore: Send + Sync {
     /// A short name for logs and `/api/status` (`"sqlite"`, `"memory"`).
     fn backend(&self) -> &'static str;
 
+    /// A number that changes whenever a device or token changes (pairing, revocation, rotation), in this
+    /// process or, within about a second, in another one sharing the store. Caches compare it to know when
+    /// to drop what they hold. `last_seen` updates do not change it.
+    fn revision(&self) -> u64;
+
     /// How many devices are paired.
     async fn device_count(&self) -> Result<u64, StoreError>;
 

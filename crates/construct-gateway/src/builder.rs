@@ -9,11 +9,17 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::any;
+use construct_api::{ApiShared, ApiState};
+use construct_auth::{
+    AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, PairingService, guard_request,
+};
 use construct_core::LoadedConfig;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
 use construct_core::readiness::ReadinessCheck;
+use construct_core::routes::{Access, RouteGroup};
 use construct_store::MemoryStore;
+use std::time::Instant;
 use tokio::net::TcpListener;
 
 use crate::error::GatewayError;
@@ -22,42 +28,6 @@ use crate::readiness::{DataDirCheck, Readiness};
 use crate::routes;
 use crate::serve::{ServeOptions, serve};
 use crate::state::{AppState, PairedCache, SharedState};
-
-/// A set of routes with state applied, mounted with its own limits.
-///
-/// Route crates and embedders hand their `router(state)` to the builder as a group; the group's body limit
-/// and timeout default to the configured `max_body_bytes` and `request_timeout_secs`.
-#[derive(Debug)]
-pub struct RouteGroup {
-    name: String,
-    router: Router,
-    body_bytes: Option<usize>,
-    timeout: Option<Duration>,
-}
-
-impl RouteGroup {
-    /// A group named `name` (for logs and docs) serving `router`.
-    pub fn new(name: impl Into<String>, router: Router) -> Self {
-        Self { name: name.into(), router, body_bytes: None, timeout: None }
-    }
-
-    /// Overrides the group's body limit.
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_bytes = Some(bytes);
-        self
-    }
-
-    /// Overrides the group's time limit for producing a response head.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The group's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
 
 /// Builds a [`Gateway`]. See [`Gateway::builder`].
 pub struct GatewayBuilder {
@@ -109,18 +79,46 @@ impl GatewayBuilder {
             timeout: Duration::from_secs(gateway.request_timeout_secs),
         };
 
-        let mut app = defaults.apply(routes::router(state.clone()));
-        for group in self.groups {
-            tracing::debug!(group = %group.name, "mounting route group");
+        let auth = Arc::new(AuthContext {
+            authenticator: Authenticator::new(Arc::clone(&state.devices), gateway),
+            limiter: Arc::new(GatewayRateLimiter::from_config(gateway)),
+            resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
+        });
+        let pairing = Arc::new(PairingService::new(Arc::clone(&state.devices), gateway));
+        let api = ApiState::new(ApiShared {
+            config: Arc::new(state.config.clone()),
+            devices: Arc::clone(&state.devices),
+            pairing: Arc::clone(&pairing),
+            started: Instant::now(),
+        });
+
+        let mut groups = vec![routes::route_group(state.clone())];
+        groups.extend(construct_api::route_groups(api));
+        groups.extend(self.groups);
+        let mut app = Router::new();
+        let mut route_table = Vec::new();
+        for group in groups {
+            tracing::debug!(group = %group.name(), access = ?group.access(), "mounting route group");
             let limits = RouteLimits {
-                body_bytes: group.body_bytes.unwrap_or(defaults.body_bytes),
-                timeout: group.timeout.unwrap_or(defaults.timeout),
+                body_bytes: group.body_bytes().unwrap_or(defaults.body_bytes),
+                timeout: group.timeout_override().unwrap_or(defaults.timeout),
             };
-            app = app.merge(limits.apply(group.router));
+            route_table.extend(
+                group.paths().iter().map(|path| MountedRoute { path: path.clone(), access: group.access() }),
+            );
+            let (access, rate) = (group.access(), group.rate());
+            let router = if matches!(access, Access::Public) && rate.is_none() {
+                // Nothing to check: probes stay as cheap as a bare handler.
+                group.into_router()
+            } else {
+                let guard = Guard::new(access, rate, Arc::clone(&auth));
+                group.into_router().route_layer(axum::middleware::from_fn_with_state(guard, guard_request))
+            };
+            app = app.merge(limits.apply(router));
         }
         let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway { router: middleware::stack(app), state })
+        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table })
     }
 }
 
@@ -143,10 +141,21 @@ fn nest_under_prefix(app: Router, prefix: &str) -> Router {
     Router::new().nest(prefix, app).route(&format!("{prefix}/"), any(redirect)).fallback(routes::not_found)
 }
 
+/// A route as mounted: its path pattern (without the prefix) and who may call it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedRoute {
+    /// The path pattern, e.g. `/api/devices/{id}`.
+    pub path: String,
+    /// The access rule of its group.
+    pub access: Access,
+}
+
 /// An assembled gateway: its state and its router.
 pub struct Gateway {
     state: AppState,
     router: Router,
+    pairing: Arc<PairingService>,
+    route_table: Vec<MountedRoute>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -169,6 +178,16 @@ impl Gateway {
     /// The shared state.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The pairing service (the binary shows the initial code in its banner).
+    pub fn pairing(&self) -> &Arc<PairingService> {
+        &self.pairing
+    }
+
+    /// Every mounted route and its access rule: the data the public allowlist test walks.
+    pub fn route_table(&self) -> &[MountedRoute] {
+        &self.route_table
     }
 
     /// The complete router with every layer, for in-process tests (`tower::ServiceExt::oneshot`).

@@ -23,7 +23,8 @@ mod run;
 pub mod serve;
 mod state;
 
-pub use builder::{Gateway, GatewayBuilder, RouteGroup};
+pub use builder::{Gateway, GatewayBuilder, MountedRoute};
+pub use construct_core::routes::{Access, RateClass, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
 pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_with};

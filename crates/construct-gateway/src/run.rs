@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
-use construct_store::SqliteStore;
+use construct_store::{CachedDeviceStore, SqliteStore};
+use std::time::Duration;
 
 use crate::builder::Gateway;
 use crate::error::GatewayError;
@@ -24,6 +25,8 @@ pub struct Listening {
     pub require_pairing: bool,
     /// Whether a device is paired already.
     pub paired: bool,
+    /// The one-time pairing code, when pairing is required and no device is paired yet.
+    pub pairing_code: Option<String>,
 }
 
 /// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it, builds the gateway,
@@ -41,8 +44,10 @@ pub async fn run_gateway_with(
     // Listen for signals first: a SIGTERM that arrives while we start must stop us cleanly, not kill us.
     let shutdown = ShutdownSignal::install()?;
     ensure_data_dir(&loaded.data_dir)?;
-    let store = Arc::new(SqliteStore::open_in(&loaded.data_dir)?);
-    let gateway = Gateway::builder(loaded).device_store(store).build()?;
+    let store = SqliteStore::open_in(&loaded.data_dir)?;
+    // Another process (the CLI) may change devices while we run; notice within a second.
+    store.watch_external_changes(Duration::from_secs(1));
+    let gateway = Gateway::builder(loaded).device_store(Arc::new(CachedDeviceStore::new(store))).build()?;
     let listener = gateway.bind().await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
@@ -53,6 +58,7 @@ pub async fn run_gateway_with(
         data_dir: state.data_dir.clone(),
         require_pairing: state.config.gateway.require_pairing,
         paired: state.devices.device_count().await.map(|n| n > 0).unwrap_or(false),
+        pairing_code: gateway.pairing().ensure_initial_code().await.ok().flatten().map(|c| c.code),
     };
     on_listening(&listening);
     gateway.serve(listener, shutdown.recv()).await

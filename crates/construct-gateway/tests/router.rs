@@ -11,7 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::routing::{get, post};
 use construct_core::LoadedConfig;
 use construct_core::extract::Json;
-use construct_gateway::{Gateway, RouteGroup};
+use construct_gateway::{Access, Gateway, RouteGroup};
 use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -46,7 +46,7 @@ struct Message {
 
 /// Routes that exist only in tests, to drive the failure paths.
 fn test_routes() -> RouteGroup {
-    let router = Router::new()
+    RouteGroup::new("test", Access::Public)
         .route("/test/echo", post(|body: Bytes| async move { body.len().to_string() }))
         // Reads the raw body with no limit of its own: only the gateway's body limit stands in the way.
         .route(
@@ -77,8 +77,7 @@ fn test_routes() -> RouteGroup {
                 }
                 "unreachable"
             }),
-        );
-    RouteGroup::new("test", router)
+        )
 }
 
 async fn send(router: &Router, request: Request<Body>) -> (Response<()>, Value) {
@@ -198,11 +197,9 @@ async fn streamed_body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn a_group_can_raise_its_own_body_limit() {
-    let big = RouteGroup::new(
-        "big",
-        Router::new().route("/big", post(|b: Bytes| async move { b.len().to_string() })),
-    )
-    .body_limit(1 << 20);
+    let big = RouteGroup::new("big", Access::Public)
+        .route("/big", post(|b: Bytes| async move { b.len().to_string() }))
+        .body_limit(1 << 20);
     let gw = gateway_with(|_| {}, vec![test_routes(), big]);
     let (response, _) =
         send(&gw.router, Request::post("/big").body(Body::from(vec![0u8; 500_000])).expect("req")).await;
@@ -222,17 +219,15 @@ async fn slow_handler_gets_408() {
 
 #[tokio::test(start_paused = true)]
 async fn a_group_can_set_its_own_timeout() {
-    let slow = RouteGroup::new(
-        "patient",
-        Router::new().route(
+    let slow = RouteGroup::new("patient", Access::Public)
+        .route(
             "/patient",
             get(|| async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 "done"
             }),
-        ),
-    )
-    .timeout(Duration::from_secs(10));
+        )
+        .timeout(Duration::from_secs(10));
     let gw = gateway_with(|l| l.config.gateway.request_timeout_secs = 1, vec![slow]);
     let (response, _) = send(&gw.router, get_req("/patient")).await;
     assert_eq!(response.status(), StatusCode::OK);

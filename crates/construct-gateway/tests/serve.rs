@@ -10,25 +10,22 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::routing::get;
 use construct_core::LoadedConfig;
-use construct_gateway::{Gateway, RouteGroup};
+use construct_gateway::{Access, Gateway, RouteGroup};
 use tokio::sync::oneshot;
 
 fn test_group() -> RouteGroup {
-    RouteGroup::new(
-        "test",
-        Router::new()
-            .route(
-                "/peer",
-                get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
-            )
-            .route(
-                "/slow",
-                get(|| async {
-                    tokio::time::sleep(Duration::from_millis(800)).await;
-                    "finished"
-                }),
-            ),
-    )
+    RouteGroup::new("test", Access::Public)
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                "finished"
+            }),
+        )
 }
 
 struct Served {

@@ -4,15 +4,19 @@
 //! - [`SqliteStore`]: the embedded default, one SQLite file under the data directory, in WAL mode with
 //!   `synchronous=FULL` (a token returned to a client is on disk first), versioned migrations, and every
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
-//! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways.
+//! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
+//! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
+//!   revision.
 //!
 //! Both pass one contract suite (`tests/contract.rs`). A Redis implementation for replicas will join them.
 //!
 //! Invariants: no HTTP types, no knowledge of routes or handlers; nothing here decides policy (who may
 //! pair, which scopes) beyond what the trait documents.
 
+mod cached;
 mod memory;
 mod sqlite;
 
+pub use cached::CachedDeviceStore;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, StoreOpenError};

@@ -1,6 +1,7 @@
 //! The in-memory store: the trait's semantics with no persistence.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use construct_core::devices::{
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    revision: AtomicU64,
 }
 
 #[derive(Default)]
@@ -24,6 +26,10 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn changed(&self) {
+        self.revision.fetch_add(1, Ordering::AcqRel);
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> Result<T, StoreError> {
@@ -39,6 +45,10 @@ impl DeviceStore for MemoryStore {
         "memory"
     }
 
+    fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
     async fn device_count(&self) -> Result<u64, StoreError> {
         self.with(|s| s.devices.len() as u64)
     }
@@ -52,20 +62,24 @@ impl DeviceStore for MemoryStore {
     }
 
     async fn revoke_device(&self, id: &str) -> Result<bool, StoreError> {
-        self.with(|s| {
+        let revoked = self.with(|s| {
             let before = s.devices.len();
             s.devices.retain(|(_, d)| d.id != id);
             s.devices.len() != before
-        })
+        });
+        self.changed();
+        revoked
     }
 
     async fn rotate_token(&self, id: &str, new_hash: &TokenHash) -> Result<Option<Device>, StoreError> {
-        self.with(|s| {
+        let rotated = self.with(|s| {
             s.devices.iter_mut().find(|(_, d)| d.id == id).map(|(hash, device)| {
                 *hash = *new_hash;
                 device.clone()
             })
-        })
+        });
+        self.changed();
+        rotated
     }
 
     async fn touch_device(&self, id: &str, at: OffsetDateTime, ip: Option<&str>) -> Result<(), StoreError> {
@@ -98,7 +112,7 @@ impl DeviceStore for MemoryStore {
         device: NewDevice,
         hash: &TokenHash,
     ) -> Result<Option<Device>, StoreError> {
-        self.with(|s| {
+        let redeemed = self.with(|s| {
             let code = s.code.as_ref().filter(|c| c.expires_at > now && c.matches(candidate))?.clone();
             s.code = None;
             let paired = Device {
@@ -113,6 +127,8 @@ impl DeviceStore for MemoryStore {
             };
             s.devices.push((*hash, paired.clone()));
             Some(paired)
-        })
+        });
+        self.changed();
+        redeemed
     }
 }

@@ -10,7 +10,9 @@
 //! Schema changes are numbered migrations applied in order and recorded in `PRAGMA user_version`.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use construct_core::devices::{
@@ -58,6 +60,7 @@ pub struct StoreOpenError {
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    revision: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -85,7 +88,44 @@ impl SqliteStore {
         )
         .map_err(|e| fail(e.to_string()))?;
         migrate(&mut conn).map_err(|e| fail(format!("migration failed: {e}")))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.to_owned() })
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+            revision: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Watches for changes made by other processes (the CLI) and bumps [`DeviceStore::revision`] when one
+    /// happens, checking SQLite's `data_version` every `interval`. Stops when the store is dropped.
+    pub fn watch_external_changes(&self, interval: Duration) {
+        // The baseline is taken now, so a change made right after this call is not mistaken for it.
+        let mut last = self
+            .conn
+            .lock()
+            .ok()
+            .and_then(|c| c.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).ok());
+        let (conn, revision) = (Arc::downgrade(&self.conn), Arc::downgrade(&self.revision));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                let (Some(conn), Some(revision)) = (conn.upgrade(), revision.upgrade()) else { return };
+                let version = tokio::task::spawn_blocking(move || {
+                    let conn = conn.lock().ok()?;
+                    conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)).ok()
+                })
+                .await
+                .ok()
+                .flatten();
+                if version.is_some() && last.is_some() && version != last {
+                    revision.fetch_add(1, Ordering::AcqRel);
+                }
+                last = version.or(last);
+            }
+        });
+    }
+
+    fn changed(&self) {
+        self.revision.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The database file.
@@ -190,6 +230,10 @@ impl DeviceStore for SqliteStore {
         "sqlite"
     }
 
+    fn revision(&self) -> u64 {
+        self.revision.load(Ordering::Acquire)
+    }
+
     async fn device_count(&self) -> Result<u64, StoreError> {
         self.run(|c| c.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get::<_, i64>(0)))
             .await
@@ -217,28 +261,35 @@ impl DeviceStore for SqliteStore {
 
     async fn revoke_device(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.run(move |c| c.execute("DELETE FROM devices WHERE id = ?1", params![id]).map(|n| n > 0)).await
+        let revoked = self
+            .run(move |c| c.execute("DELETE FROM devices WHERE id = ?1", params![id]).map(|n| n > 0))
+            .await;
+        self.changed();
+        revoked
     }
 
     async fn rotate_token(&self, id: &str, new_hash: &TokenHash) -> Result<Option<Device>, StoreError> {
         let (id, hash) = (id.to_owned(), new_hash.0);
-        self.run(move |c| {
-            let tx = c.transaction()?;
-            let changed =
-                tx.execute("UPDATE devices SET token_hash = ?1 WHERE id = ?2", params![&hash[..], id])?;
-            let device = if changed == 0 {
-                None
-            } else {
-                Some(tx.query_row(
-                    &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
-                    params![id],
-                    device_from_row,
-                )?)
-            };
-            tx.commit()?;
-            Ok(device)
-        })
-        .await
+        let rotated = self
+            .run(move |c| {
+                let tx = c.transaction()?;
+                let changed =
+                    tx.execute("UPDATE devices SET token_hash = ?1 WHERE id = ?2", params![&hash[..], id])?;
+                let device = if changed == 0 {
+                    None
+                } else {
+                    Some(tx.query_row(
+                        &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+                        params![id],
+                        device_from_row,
+                    )?)
+                };
+                tx.commit()?;
+                Ok(device)
+            })
+            .await;
+        self.changed();
+        rotated
     }
 
     async fn touch_device(&self, id: &str, at: OffsetDateTime, ip: Option<&str>) -> Result<(), StoreError> {
@@ -282,7 +333,7 @@ impl DeviceStore for SqliteStore {
         hash: &TokenHash,
     ) -> Result<Option<Device>, StoreError> {
         let (candidate, hash) = (candidate.to_owned(), hash.0);
-        self.run(move |c| {
+        let redeemed = self.run(move |c| {
             // IMMEDIATE: take the write lock first, so two redemptions of one code cannot both read it.
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let Some(code) = read_code(&tx)?.filter(|code| code.expires_at > now && code.matches(&candidate)) else {
@@ -317,6 +368,8 @@ impl DeviceStore for SqliteStore {
             tx.commit()?;
             Ok(Some(paired))
         })
-        .await
+        .await;
+        self.changed();
+        redeemed
     }
 }

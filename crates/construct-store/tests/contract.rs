@@ -4,7 +4,7 @@
 
 use construct_core::devices::{DeviceStore, NewDevice, PairingCode, TokenHash};
 use construct_core::principal::{Scope, Scopes};
-use construct_store::{MemoryStore, SqliteStore};
+use construct_store::{CachedDeviceStore, MemoryStore, SqliteStore};
 use time::{Duration, OffsetDateTime};
 
 fn now() -> OffsetDateTime {
@@ -132,6 +132,38 @@ async fn memory_store_meets_the_contract() {
 async fn sqlite_store_meets_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     contract(&SqliteStore::open_in(dir.path()).unwrap()).await;
+}
+
+#[tokio::test]
+async fn cached_sqlite_store_meets_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    contract(&CachedDeviceStore::new(SqliteStore::open_in(dir.path()).unwrap())).await;
+}
+
+#[tokio::test]
+async fn the_cache_sees_another_process_revoke_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway_side = SqliteStore::open_in(dir.path()).unwrap();
+    gateway_side.watch_external_changes(std::time::Duration::from_millis(50));
+    let cached = CachedDeviceStore::new(gateway_side);
+    cached.set_pairing_code(&code("246810", None)).await.unwrap();
+    let device = cached
+        .redeem_pairing_code("246810", now(), new_device("d"), &TokenHash([3; 32]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(cached.device_by_token(&TokenHash([3; 32])).await.unwrap().is_some());
+    assert!(cached.device_by_token(&TokenHash([3; 32])).await.unwrap().is_some(), "served from the cache");
+
+    // A second connection (as the CLI would open) revokes the device.
+    let cli_side = SqliteStore::open_in(dir.path()).unwrap();
+    assert!(cli_side.revoke_device(&device.id).await.unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while cached.device_by_token(&TokenHash([3; 32])).await.unwrap().is_some() {
+        assert!(std::time::Instant::now() < deadline, "the cache never noticed the external revocation");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(cached.device_count().await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -1,0 +1,64 @@
+//! Device management (admin): list, revoke, rotate.
+//!
+//! Upstream's revoke deleted a row but left the token working, and its rotate minted a pairing code
+//! without touching the token. Here both act on the token itself, at once.
+
+use axum::extract::State;
+use axum::routing::{delete, get, post};
+use construct_auth::PairError;
+use construct_core::devices::Device;
+use construct_core::extract::{Json, Path};
+use construct_core::principal::Scope;
+use construct_core::routes::{Access, RouteGroup};
+use construct_core::{ApiError, ErrorCode};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{ApiState, store_unavailable};
+
+/// 404 for an unknown device id.
+pub const DEVICE_NOT_FOUND: ErrorCode = ErrorCode::new("DEVICE_NOT_FOUND");
+
+pub(crate) fn route_groups(state: ApiState) -> Vec<RouteGroup> {
+    vec![
+        RouteGroup::new("devices", Access::Scope(Scope::Admin))
+            .route("/api/devices", get(list))
+            .route("/api/devices/{id}", delete(revoke))
+            .route("/api/devices/{id}/token/rotate", post(rotate))
+            .with_state(state),
+    ]
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, DEVICE_NOT_FOUND, "Device not found")
+}
+
+/// `GET /api/devices`: `{"devices": [...], "count": n}`.
+async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    let devices: Vec<Device> = state.devices.list_devices().await.map_err(store_unavailable)?;
+    Ok(Json(json!({ "count": devices.len(), "devices": devices })))
+}
+
+/// `DELETE /api/devices/{id}`: the device's token fails on its next request.
+async fn revoke(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    if !state.devices.revoke_device(&id).await.map_err(store_unavailable)? {
+        return Err(not_found());
+    }
+    tracing::info!(device_id = %id, "device revoked");
+    Ok(Json(json!({ "message": "Device revoked", "device_id": id })))
+}
+
+/// `POST /api/devices/{id}/token/rotate`: a new token; the old one stops working at once.
+async fn rotate(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let rotated = state.pairing.rotate(&id).await.map_err(|e| match e {
+        PairError::Store(store) => store_unavailable(store),
+        _ => ApiError::internal(),
+    })?;
+    let paired = rotated.ok_or_else(not_found)?;
+    tracing::info!(device_id = %id, "device token rotated");
+    Ok(Json(json!({
+        "device_id": paired.device.id,
+        "token": paired.token,
+        "message": "Token rotated; the old token no longer works",
+    })))
+}

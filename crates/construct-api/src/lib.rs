@@ -1,0 +1,73 @@
+//! # construct-api
+//!
+//! The REST routes clients and the dashboard call, as route groups for `construct-gateway` to mount:
+//! - [`pairing`]: `POST /pair`, `POST /api/pair` (public, pair rate limit), the loopback-only
+//!   `GET /pair/code`, `GET /admin/paircode`, `POST /admin/paircode/new`, and `POST /api/pairing/initiate`
+//!   (admin);
+//! - [`devices`]: `GET /api/devices`, `DELETE /api/devices/{id}`, `POST /api/devices/{id}/token/rotate`
+//!   (admin);
+//! - [`status`]: `GET /api/status` (read).
+//!
+//! Invariants: handlers see only traits and services (`DeviceStore`, `PairingService`), never a concrete
+//! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
+
+pub mod devices;
+pub mod pairing;
+pub mod status;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use construct_auth::PairingService;
+use construct_core::Config;
+use construct_core::devices::DeviceStore;
+use construct_core::routes::RouteGroup;
+
+/// What the API handlers share. Cloned for every request, so it is one `Arc` (see [`ApiShared`]).
+#[derive(Clone)]
+pub struct ApiState(Arc<ApiShared>);
+
+impl ApiState {
+    /// State made of these parts.
+    pub fn new(shared: ApiShared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = ApiShared;
+
+    fn deref(&self) -> &ApiShared {
+        &self.0
+    }
+}
+
+/// The parts of [`ApiState`].
+pub struct ApiShared {
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// Devices and tokens.
+    pub devices: Arc<dyn DeviceStore>,
+    /// Codes and the code-for-token exchange.
+    pub pairing: Arc<PairingService>,
+    /// When the gateway started (for uptime).
+    pub started: Instant,
+}
+
+/// Every route group of this crate, state applied.
+pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
+    let mut groups = pairing::route_groups(state.clone());
+    groups.extend(devices::route_groups(state.clone()));
+    groups.extend(status::route_groups(state));
+    groups
+}
+
+/// Maps a store failure to a 503 envelope, logging the cause.
+pub(crate) fn store_unavailable(error: impl std::fmt::Display) -> construct_core::ApiError {
+    tracing::error!(%error, "store unavailable");
+    construct_core::ApiError::new(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        construct_auth::layer::STORE_UNAVAILABLE,
+        "The gateway's store is unavailable",
+    )
+}

@@ -1,0 +1,189 @@
+//! From credentials to a [`Principal`].
+//!
+//! A token is looked up by its SHA-256 in the device store on every request, so revocation and rotation
+//! take effect on the very next request, in this process or any other sharing the store. Credentials come
+//! from `Authorization: Bearer <token>` (scheme case-insensitive), a WebSocket subprotocol entry
+//! `bearer.<token>`, or `?token=` only when `allow_query_token` is set (query strings end up in proxy
+//! logs). Wrong tokens feed a per-client lockout; a valid token is honoured even from a locked-out client,
+//! so one client's failures never lock out anyone else, and a 256-bit token cannot be guessed anyway.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use construct_core::config::GatewayConfig;
+use construct_core::devices::{DeviceStore, StoreError};
+use construct_core::limits::RetryAfter;
+use construct_core::principal::{Principal, PrincipalKind, Scopes};
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use time::OffsetDateTime;
+
+use crate::client::ClientKey;
+use crate::lockout::FailureLockout;
+use crate::token::hash_token;
+
+/// `last_seen` is written at most this often per device.
+pub const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Why a request is not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No credentials at all.
+    #[error("missing credentials")]
+    Missing,
+    /// Credentials that match no device, or a device whose token expired.
+    #[error("invalid or expired token")]
+    Invalid,
+    /// Too many wrong tokens from this client.
+    #[error("too many failed attempts")]
+    LockedOut(RetryAfter),
+    /// The store could not answer.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Authenticates requests against the device store.
+pub struct Authenticator {
+    store: Arc<dyn DeviceStore>,
+    require_pairing: bool,
+    allow_query_token: bool,
+    lockout: FailureLockout,
+    touched: RwLock<HashMap<String, Instant>>,
+}
+
+impl Authenticator {
+    /// An authenticator for `[gateway]`: 10 wrong tokens within 60 s lock a client out for 300 s.
+    pub fn new(store: Arc<dyn DeviceStore>, gateway: &GatewayConfig) -> Self {
+        Self {
+            store,
+            require_pairing: gateway.require_pairing,
+            allow_query_token: gateway.allow_query_token,
+            lockout: FailureLockout::new(
+                10,
+                Duration::from_secs(60),
+                Duration::from_secs(300),
+                gateway.effective_rate_limit_max_keys(),
+            ),
+            touched: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The principal behind a request's credentials.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        client: ClientKey,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        if !self.require_pairing {
+            // Only allowed on a loopback bind (config validation): the caller is the local operator.
+            return Ok(Principal { kind: PrincipalKind::LocalOperator, scopes: Scopes::FIRST_DEVICE });
+        }
+        let token =
+            bearer_token(headers, query.filter(|_| self.allow_query_token)).ok_or(AuthError::Missing)?;
+        let device = self.store.device_by_token(&hash_token(token)).await?;
+        let now = OffsetDateTime::now_utc();
+        match device {
+            Some(device) if !device.is_expired(now) => {
+                self.touch(&device.id, now, client_ip);
+                Ok(Principal {
+                    kind: PrincipalKind::Device { device_id: device.id, name: device.name },
+                    scopes: device.scopes,
+                })
+            }
+            _ => {
+                let at = Instant::now();
+                self.lockout.check(client, at).map_err(AuthError::LockedOut)?;
+                if let Some(wait) = self.lockout.record_failure(client, at) {
+                    tracing::warn!(%client, lockout_secs = wait.0, "client locked out after wrong tokens");
+                }
+                Err(AuthError::Invalid)
+            }
+        }
+    }
+
+    /// Records `last_seen` in the background, at most once per [`TOUCH_INTERVAL`] per device.
+    fn touch(&self, device_id: &str, now: OffsetDateTime, ip: IpAddr) {
+        let at = Instant::now();
+        let recent = |touched: &HashMap<String, Instant>| {
+            touched.get(device_id).is_some_and(|last| at.duration_since(*last) < TOUCH_INTERVAL)
+        };
+        // The common case, touched within the minute, takes only a read lock.
+        if self.touched.read().map(|t| recent(&t)).unwrap_or(false) {
+            return;
+        }
+        let due = {
+            let mut touched = match self.touched.write() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if recent(&touched) {
+                false
+            } else {
+                touched.insert(device_id.to_owned(), at);
+                true
+            }
+        };
+        if due && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let store = Arc::clone(&self.store);
+            let id = device_id.to_owned();
+            runtime.spawn(async move {
+                if let Err(error) = store.touch_device(&id, now, Some(&ip.to_string())).await {
+                    tracing::warn!(%error, device_id = %id, "cannot record last_seen");
+                }
+            });
+        }
+    }
+}
+
+/// The bearer token of a request: `Authorization: Bearer`, else a `bearer.<token>` WebSocket subprotocol,
+/// else `token` from `query` (pass `None` unless query tokens are allowed).
+pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
+    let from_header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|value| {
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    });
+    let from_protocol = || {
+        headers
+            .get_all(SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|entry| entry.trim().strip_prefix("bearer.").filter(|t| !t.is_empty()))
+    };
+    let from_query =
+        || query?.split('&').find_map(|pair| pair.strip_prefix("token=")).filter(|t| !t.is_empty());
+    from_header.or_else(from_protocol).or_else(from_query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn bearer_sources_in_order() {
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer abc")]), None), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "bearer  abc ")]), None), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "BEARER abc")]), None), Some("abc"));
+        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")]), None), None);
+        assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")]), None), None);
+        let ws = headers(&[("sec-websocket-protocol", "construct.v1, bearer.tok")]);
+        assert_eq!(bearer_token(&ws, None), Some("tok"));
+        assert_eq!(bearer_token(&HeaderMap::new(), Some("a=1&token=q")), Some("q"));
+        assert_eq!(bearer_token(&HeaderMap::new(), None), None);
+        let both = headers(&[("authorization", "Bearer h"), ("sec-websocket-protocol", "bearer.p")]);
+        assert_eq!(bearer_token(&both, Some("token=q")), Some("h"));
+    }
+}

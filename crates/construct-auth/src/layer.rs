@@ -1,0 +1,242 @@
+//! The auth layer: one middleware per route group, configured by the group's [`Access`] and
+//! [`RateClass`], plus the extractors handlers use to read what it established.
+//!
+//! Order for every request: resolve the client (trusted proxies), apply the group's rate limit, then its
+//! access rule. Handlers never look at credentials.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use construct_core::limits::RateLimiter;
+use construct_core::principal::{Principal, Scope};
+use construct_core::routes::{Access, RateClass};
+use construct_core::{ApiError, ErrorCode};
+use http::request::Parts;
+use http::{HeaderMap, StatusCode, header};
+
+use crate::authenticator::{AuthError, Authenticator};
+use crate::client::{ClientKey, ClientResolver};
+
+/// 403 for a valid principal without the route group's scope.
+pub const FORBIDDEN_SCOPE: ErrorCode = ErrorCode::new("FORBIDDEN_SCOPE");
+/// 403 for a loopback-admin route reached any other way.
+pub const LOOPBACK_ONLY: ErrorCode = ErrorCode::new("LOOPBACK_ONLY");
+/// 503 when the device store cannot answer.
+pub const STORE_UNAVAILABLE: ErrorCode = ErrorCode::new("STORE_UNAVAILABLE");
+
+/// What every guard shares.
+pub struct AuthContext {
+    /// Credentials to principals.
+    pub authenticator: Authenticator,
+    /// Per-client admission.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Client addresses behind trusted proxies.
+    pub resolver: ClientResolver,
+}
+
+/// The network facts about a request's client, for handlers that need them (pairing records the address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The client's address (behind trusted proxies).
+    pub ip: IpAddr,
+    /// The key its limits are counted under.
+    pub key: ClientKey,
+}
+
+/// The guard of one route group.
+#[derive(Clone)]
+pub struct Guard {
+    access: Access,
+    rate: Option<RateClass>,
+    context: Arc<AuthContext>,
+}
+
+impl Guard {
+    /// A guard for a group with this access rule and rate class.
+    pub fn new(access: Access, rate: Option<RateClass>, context: Arc<AuthContext>) -> Self {
+        Self { access, rate, context }
+    }
+}
+
+/// The middleware function; mount with `axum::middleware::from_fn_with_state(guard, guard_request)`.
+pub async fn guard_request(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    // Without ConnectInfo (an in-process call) the peer is unknown, which is never loopback.
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |info| info.0);
+    let context = &guard.context;
+    let ip = context.resolver.client_ip(peer, request.headers());
+    let key = ClientKey::from_ip(ip);
+    request.extensions_mut().insert(ClientInfo { ip, key });
+
+    if let Some(class) = guard.rate
+        && let Err(wait) = context.limiter.check(class, ip).await
+    {
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RATE_LIMITED,
+            "Too many requests. Please retry later.",
+        )
+        .with_retry_after(wait.0)
+        .into_response();
+    }
+
+    match guard.access {
+        Access::Public | Access::Webhook => {}
+        Access::LoopbackAdmin => {
+            if !context.resolver.is_direct_loopback(peer, request.headers())
+                || !local_host_and_origin(request.headers())
+            {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    LOOPBACK_ONLY,
+                    "Admin endpoints are restricted to localhost",
+                )
+                .into_response();
+            }
+        }
+        Access::Scope(scope) => {
+            let query = request.uri().query();
+            let principal = match context.authenticator.authenticate(request.headers(), query, key, ip).await
+            {
+                Ok(principal) => principal,
+                Err(error) => return auth_error_response(&error),
+            };
+            if !principal.has(scope) {
+                return forbidden_scope(scope);
+            }
+            request.extensions_mut().insert(principal);
+        }
+    }
+    next.run(request).await
+}
+
+/// Loopback admin routes also require a loopback `Host` (defeats DNS rebinding: a rebound name arrives
+/// with the attacker's host name) and, when an `Origin` is present, that it is the same loopback origin
+/// (defeats cross-site requests from a page the operator has open).
+fn local_host_and_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    if !is_loopback_authority(host) {
+        return false;
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => origin.strip_prefix("http://").is_some_and(|rest| rest.eq_ignore_ascii_case(host)),
+    }
+}
+
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = match authority.rsplit_once(':') {
+        Some((host, port))
+            if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !authority.ends_with(']') =>
+        {
+            host
+        }
+        _ => authority,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| crate::client::normalize(ip).is_loopback())
+}
+
+/// The response for a failed authentication.
+pub fn auth_error_response(error: &AuthError) -> Response {
+    match error {
+        AuthError::Missing => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::UNAUTHORIZED,
+            "Unauthorized: pair first via POST /pair, then send Authorization: Bearer <token>",
+        )
+        .into_response(),
+        AuthError::Invalid => {
+            ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::UNAUTHORIZED, "Invalid or expired token")
+                .into_response()
+        }
+        AuthError::LockedOut(wait) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RATE_LIMITED,
+            format!("Too many failed authentication attempts. Try again in {}s.", wait.0),
+        )
+        .with_retry_after(wait.0)
+        .into_response(),
+        AuthError::Store(store) => {
+            tracing::error!(error = %store, "device store unavailable during authentication");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                STORE_UNAVAILABLE,
+                "Temporarily unable to authenticate",
+            )
+            .into_response()
+        }
+    }
+}
+
+fn forbidden_scope(scope: Scope) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, FORBIDDEN_SCOPE, format!("This token lacks the `{scope}` scope"))
+        .into_response()
+}
+
+/// The authenticated principal, for handlers of scoped route groups.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Missing means the route was mounted outside a scoped group: a wiring bug, never the client's.
+        parts.extensions.get::<Principal>().cloned().map(Caller).ok_or_else(ApiError::internal)
+    }
+}
+
+/// The client's network facts, for handlers behind any guard.
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<ClientInfo>().copied().map(Client).ok_or_else(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_authorities() {
+        for good in ["localhost", "localhost:42617", "127.0.0.1:8080", "[::1]:80", "[::1]", "127.9.9.9"] {
+            assert!(is_loopback_authority(good), "{good}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:42617",
+            "10.0.0.1:80",
+            "localhost.evil.example",
+            "[2001:db8::1]:80",
+        ] {
+            assert!(!is_loopback_authority(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_and_origin_rules() {
+        let mut h = HeaderMap::new();
+        assert!(!local_host_and_origin(&h), "no Host");
+        h.insert(header::HOST, "127.0.0.1:42617".parse().unwrap());
+        assert!(local_host_and_origin(&h));
+        h.insert(header::ORIGIN, "http://127.0.0.1:42617".parse().unwrap());
+        assert!(local_host_and_origin(&h));
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!local_host_and_origin(&h), "cross-site");
+        h.remove(header::ORIGIN);
+        h.insert(header::HOST, "rebound.evil.example:42617".parse().unwrap());
+        assert!(!local_host_and_origin(&h), "DNS rebinding");
+    }
+}

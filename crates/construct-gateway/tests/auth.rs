@@ -1,0 +1,484 @@
+//! Authentication, pairing, devices and limits through the assembled router: every route's access rule,
+//! the pairing flow, revocation and rotation, lockouts, spoofing, and the error for each bad input.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use construct_core::LoadedConfig;
+use construct_gateway::{Access, Gateway};
+use http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Harness {
+    router: Router,
+    gateway: Gateway,
+    _dir: tempfile::TempDir,
+}
+
+fn harness(configure: impl FnOnce(&mut LoadedConfig)) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let mut loaded = LoadedConfig::with_defaults(dir.path());
+    configure(&mut loaded);
+    let gateway = Gateway::builder(loaded).build().unwrap();
+    Harness { router: gateway.router(), gateway, _dir: dir }
+}
+
+const LOCAL: &str = "127.0.0.1:50000";
+const REMOTE: &str = "203.0.113.50:50000";
+
+struct Call {
+    method: Method,
+    uri: String,
+    peer: &'static str,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    raw: Option<(&'static str, &'static str)>,
+}
+
+fn call(method: Method, uri: &str) -> Call {
+    Call { method, uri: uri.into(), peer: REMOTE, headers: Vec::new(), body: None, raw: None }
+}
+
+impl Call {
+    fn from(mut self, peer: &'static str) -> Self {
+        self.peer = peer;
+        self
+    }
+    fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    fn token(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+    fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    fn raw(mut self, content_type: &'static str, body: &'static str) -> Self {
+        self.raw = Some((content_type, body));
+        self
+    }
+    async fn send(self, router: &Router) -> (StatusCode, http::HeaderMap, Value) {
+        let mut builder = Request::builder().method(self.method).uri(&self.uri);
+        if !self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            let host = if self.peer == LOCAL { "127.0.0.1:42617" } else { "gateway.example" };
+            builder = builder.header(header::HOST, host);
+        }
+        for (k, v) in &self.headers {
+            builder = builder.header(k, v);
+        }
+        let body = match (self.body, self.raw) {
+            (Some(json), _) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            (None, Some((ct, raw))) => {
+                if !ct.is_empty() {
+                    builder = builder.header(header::CONTENT_TYPE, ct);
+                }
+                Body::from(raw)
+            }
+            (None, None) => Body::empty(),
+        };
+        let mut request = builder.body(body).unwrap();
+        request.extensions_mut().insert(ConnectInfo(self.peer.parse::<SocketAddr>().unwrap()));
+        let response = router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn assert_error(got: &(StatusCode, http::HeaderMap, Value), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "{}", got.2);
+    assert_eq!(got.2["code"], code, "{}", got.2);
+}
+
+/// Reads the initial code over loopback and pairs with it; returns (token, device id).
+async fn pair_first(h: &Harness) -> (String, String) {
+    let (status, _, body) = call(Method::GET, "/pair/code").from(LOCAL).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let code = match body["pairing_code"].as_str() {
+        Some(code) => code.to_owned(),
+        None => h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code,
+    };
+    let (status, _, body) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["paired"], true);
+    assert_eq!(body["persisted"], true);
+    (body["token"].as_str().unwrap().to_owned(), body["device_id"].as_str().unwrap().to_owned())
+}
+
+async fn mint_code(h: &Harness, admin: &str, body: Option<Value>) -> String {
+    let mut request = call(Method::POST, "/api/pairing/initiate").token(admin);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let (status, _, body) = request.send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["pairing_code"].as_str().unwrap().to_owned()
+}
+
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            s if s.starts_with("{*") => "a/b".to_owned(),
+            s if s.starts_with('{') => "x".to_owned(),
+            s => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_route_refuses_anonymous_callers_unless_public() {
+    let h = harness(|_| {});
+    let table = h.gateway.route_table();
+    assert!(table.len() >= 10, "{table:?}");
+    let public: Vec<&str> =
+        table.iter().filter(|r| matches!(r.access, Access::Public)).map(|r| r.path.as_str()).collect();
+    assert_eq!(public, ["/health", "/readyz", "/pair", "/api/pair"], "the public allowlist");
+    for route in table {
+        for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            let got = call(method.clone(), &concrete(&route.path)).send(&h.router).await;
+            if got.0 == StatusCode::METHOD_NOT_ALLOWED {
+                continue;
+            }
+            match route.access {
+                Access::Public | Access::Webhook => {}
+                Access::LoopbackAdmin => assert_error(&got, StatusCode::FORBIDDEN, "LOOPBACK_ONLY"),
+                Access::Scope(_) => {
+                    assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+                    assert_eq!(got.1[header::WWW_AUTHENTICATE], "Bearer", "{method} {}", route.path);
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn pairing_flow_scopes_revocation_and_rotation() {
+    let h = harness(|_| {});
+    let (admin, admin_id) = pair_first(&h).await;
+
+    let (status, _, body) = call(Method::GET, "/api/status").token(&admin).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["pairing"]["device_count"], 1);
+    assert_eq!(body["store"], "memory");
+    assert!(!body.to_string().contains(&admin), "no secrets in status");
+
+    // A second device, paired through the JSON flow, gets read and chat only.
+    let code = mint_code(&h, &admin, None).await;
+    let (status, _, body) = call(Method::POST, "/api/pair")
+        .json(json!({"code": code, "device_name": "phone", "device_type": "mobile"}))
+        .send(&h.router)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["message"], "Pairing successful");
+    let phone = body["token"].as_str().unwrap().to_owned();
+    let phone_id = body["device_id"].as_str().unwrap().to_owned();
+    assert_eq!(body["scopes"], json!(["read", "chat"]));
+    assert_error(
+        &call(Method::GET, "/api/devices").token(&phone).send(&h.router).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+    assert_eq!(call(Method::GET, "/api/status").token(&phone).send(&h.router).await.0, StatusCode::OK);
+
+    let (_, _, listed) = call(Method::GET, "/api/devices").token(&admin).send(&h.router).await;
+    assert_eq!(listed["count"], 2);
+    let names: Vec<&str> =
+        listed["devices"].as_array().unwrap().iter().filter_map(|d| d["name"].as_str()).collect();
+    assert_eq!(names, ["phone"]);
+    assert!(listed["devices"][0]["paired_at"].as_str().unwrap().ends_with('Z'));
+
+    // Revocation: the phone's token fails on its very next request.
+    let (status, _, body) =
+        call(Method::DELETE, &format!("/api/devices/{phone_id}")).token(&admin).send(&h.router).await;
+    assert_eq!((status, body["device_id"].as_str()), (StatusCode::OK, Some(phone_id.as_str())));
+    assert_error(
+        &call(Method::GET, "/api/status").token(&phone).send(&h.router).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    assert_error(
+        &call(Method::DELETE, &format!("/api/devices/{phone_id}")).token(&admin).send(&h.router).await,
+        StatusCode::NOT_FOUND,
+        "DEVICE_NOT_FOUND",
+    );
+
+    // Rotation: the new token works, the old one does not.
+    let (status, _, body) = call(Method::POST, &format!("/api/devices/{admin_id}/token/rotate"))
+        .token(&admin)
+        .send(&h.router)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rotated = body["token"].as_str().unwrap().to_owned();
+    assert_error(
+        &call(Method::GET, "/api/status").token(&admin).send(&h.router).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    assert_eq!(call(Method::GET, "/api/status").token(&rotated).send(&h.router).await.0, StatusCode::OK);
+    assert_error(
+        &call(Method::POST, "/api/devices/nope/token/rotate").token(&rotated).send(&h.router).await,
+        StatusCode::NOT_FOUND,
+        "DEVICE_NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn codes_can_carry_scopes() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let code = mint_code(&h, &admin, Some(json!({"scopes": ["read"]}))).await;
+    let (_, _, body) = call(Method::POST, "/api/pair").json(json!({"code": code})).send(&h.router).await;
+    assert_eq!(body["scopes"], json!(["read"]));
+    let reader = body["token"].as_str().unwrap();
+    assert_eq!(call(Method::GET, "/api/status").token(reader).send(&h.router).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_pairing_input_gets_exact_errors() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let r = &h.router;
+    assert_error(&call(Method::POST, "/pair").send(r).await, StatusCode::FORBIDDEN, "INVALID_PAIRING_CODE");
+    assert_error(
+        &call(Method::POST, "/pair").header("x-pairing-code", "000000").from("198.51.100.1:1").send(r).await,
+        StatusCode::FORBIDDEN,
+        "INVALID_PAIRING_CODE",
+    );
+    let api_pair = || call(Method::POST, "/api/pair").from("198.51.100.2:1");
+    assert_error(
+        &api_pair().raw("text/plain", "{\"code\":\"1\"}").send(r).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
+    assert_error(
+        &api_pair().raw("application/json", "{\"code\":").send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_JSON",
+    );
+    assert_error(&api_pair().json(json!({})).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY");
+    assert_error(
+        &api_pair().json(json!({"code": 123456})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    assert_error(
+        &api_pair().json(json!({"code": "1", "admin": true})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    assert_error(
+        &api_pair().json(json!({"code": "1", "device_name": "x".repeat(65)})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    assert_error(
+        &api_pair().json(json!({"code": "1", "device_name": "evil\u{1b}[31m"})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    let initiate = || call(Method::POST, "/api/pairing/initiate").token(&admin);
+    assert_error(
+        &initiate().json(json!({"scopes": ["root"]})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    assert_error(
+        &initiate().raw("application/json", "{").send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_JSON",
+    );
+    assert_error(
+        &initiate().raw("text/plain", "scopes=admin").send(r).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
+    // Nothing was created by any of that.
+    let (_, _, listed) = call(Method::GET, "/api/devices").token(&admin).send(r).await;
+    assert_eq!(listed["count"], 1);
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_out_one_client_only() {
+    let h = harness(|_| {});
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let wrong = if code == "999999" { "111111" } else { "999999" };
+    for _ in 0..5 {
+        let got = call(Method::POST, "/pair").header("x-pairing-code", wrong).send(&h.router).await;
+        assert_error(&got, StatusCode::FORBIDDEN, "INVALID_PAIRING_CODE");
+    }
+    let got = call(Method::POST, "/pair").header("x-pairing-code", &code).send(&h.router).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    assert_eq!(got.1[header::RETRY_AFTER], "300");
+    assert_eq!(got.2["retry_after"], 300);
+    // The right code still works from somewhere else.
+    let got = call(Method::POST, "/pair")
+        .header("x-pairing-code", &code)
+        .from("198.51.100.9:1")
+        .send(&h.router)
+        .await;
+    assert_eq!(got.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pair_rate_limit_applies_to_both_pair_routes() {
+    let h = harness(|l| l.config.gateway.pair_rate_limit_per_minute = 3);
+    for _ in 0..2 {
+        call(Method::POST, "/pair").header("x-pairing-code", "1").send(&h.router).await;
+    }
+    call(Method::POST, "/api/pair").json(json!({"code": "1"})).send(&h.router).await;
+    let got = call(Method::POST, "/api/pair").json(json!({"code": "1"})).send(&h.router).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    assert!(got.1.contains_key(header::RETRY_AFTER));
+}
+
+#[tokio::test]
+async fn api_rate_limit_and_wrong_token_lockout() {
+    let h = harness(|l| l.config.gateway.api_rate_limit_per_minute = 2);
+    let (admin, _) = pair_first(&h).await;
+    let from = "198.51.100.20:1";
+    assert_eq!(
+        call(Method::GET, "/api/status").token(&admin).from(from).send(&h.router).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(Method::GET, "/api/status").token(&admin).from(from).send(&h.router).await.0,
+        StatusCode::OK
+    );
+    let got = call(Method::GET, "/api/status").token(&admin).from(from).send(&h.router).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    for _ in 0..10 {
+        let got = call(Method::GET, "/api/status").token("cgw_wrong").send(&h.router).await;
+        assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+    let got = call(Method::GET, "/api/status").token("cgw_wrong").send(&h.router).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    // A valid token from the locked-out address still works; other clients never noticed.
+    assert_eq!(call(Method::GET, "/api/status").token(&admin).send(&h.router).await.0, StatusCode::OK);
+    let other =
+        call(Method::GET, "/api/status").token("cgw_wrong").from("198.51.100.21:1").send(&h.router).await;
+    assert_error(&other, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn bearer_scheme_is_case_insensitive_and_garbage_is_401() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let lower = call(Method::GET, "/api/status")
+        .header("authorization", &format!("bearer {admin}"))
+        .send(&h.router)
+        .await;
+    assert_eq!(lower.0, StatusCode::OK);
+    for value in ["Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer  ", "cgw_raw_token_without_scheme"] {
+        let got = call(Method::GET, "/api/status").header("authorization", value).send(&h.router).await;
+        assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+    let query = call(Method::GET, &format!("/api/status?token={admin}")).send(&h.router).await;
+    assert_error(&query, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    let h = harness(|l| l.config.gateway.allow_query_token = true);
+    let (admin, _) = pair_first(&h).await;
+    assert_eq!(
+        call(Method::GET, &format!("/api/status?token={admin}")).send(&h.router).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn loopback_admin_routes_refuse_everything_but_a_direct_local_call() {
+    let h = harness(|_| {});
+    let r = &h.router;
+    assert_eq!(call(Method::GET, "/admin/paircode").from(LOCAL).send(r).await.0, StatusCode::OK);
+    let ipv6 =
+        call(Method::GET, "/admin/paircode").from("[::1]:5000").header("host", "[::1]:42617").send(r).await;
+    assert_eq!(ipv6.0, StatusCode::OK);
+    let rebound = call(Method::GET, "/pair/code")
+        .from(LOCAL)
+        .header("host", "rebound.evil.example:42617")
+        .send(r)
+        .await;
+    assert_error(&rebound, StatusCode::FORBIDDEN, "LOOPBACK_ONLY");
+    let cases = [
+        call(Method::GET, "/admin/paircode"),
+        call(Method::GET, "/pair/code").from(LOCAL).header("x-forwarded-for", "203.0.113.1"),
+        call(Method::GET, "/pair/code").from(LOCAL).header("forwarded", "for=203.0.113.1"),
+        call(Method::POST, "/admin/paircode/new").from(LOCAL).header("origin", "https://evil.example"),
+    ];
+    for case in cases {
+        assert_error(&case.send(r).await, StatusCode::FORBIDDEN, "LOOPBACK_ONLY");
+    }
+    let (status, _, body) = call(Method::POST, "/admin/paircode/new").from(LOCAL).send(r).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["pairing_code"].as_str().unwrap().len(), 6);
+
+    let behind_proxy = harness(|l| l.config.gateway.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]);
+    let got = call(Method::GET, "/pair/code").from(LOCAL).send(&behind_proxy.router).await;
+    assert_error(&got, StatusCode::FORBIDDEN, "LOOPBACK_ONLY");
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_through_trusted_proxies() {
+    let h = harness(|l| l.config.gateway.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()]);
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let wrong = if code == "999999" { "111111" } else { "999999" };
+    // Through the trusted proxy, client A fails five times and is locked out...
+    for _ in 0..5 {
+        call(Method::POST, "/pair")
+            .from("10.0.0.2:1")
+            .header("x-forwarded-for", "198.51.100.1")
+            .header("x-pairing-code", wrong)
+            .send(&h.router)
+            .await;
+    }
+    let a = call(Method::POST, "/pair")
+        .from("10.0.0.2:1")
+        .header("x-forwarded-for", "198.51.100.1")
+        .header("x-pairing-code", &code)
+        .send(&h.router)
+        .await;
+    assert_error(&a, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    // ...forging a leftmost hop does not escape it...
+    let forged = call(Method::POST, "/pair")
+        .from("10.0.0.2:1")
+        .header("x-forwarded-for", "1.2.3.4, 198.51.100.1")
+        .header("x-pairing-code", &code)
+        .send(&h.router)
+        .await;
+    assert_error(&forged, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    // ...while client B behind the same proxy is unaffected.
+    let b = call(Method::POST, "/pair")
+        .from("10.0.0.2:1")
+        .header("x-forwarded-for", "198.51.100.2")
+        .header("x-pairing-code", &code)
+        .send(&h.router)
+        .await;
+    assert_eq!(b.0, StatusCode::OK, "{}", b.2);
+}
+
+#[tokio::test]
+async fn pairing_disabled_means_local_operator_without_terminal() {
+    let h = harness(|l| l.config.gateway.require_pairing = false);
+    let (status, _, body) = call(Method::GET, "/api/devices").send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_error(
+        &call(Method::POST, "/pair").header("x-pairing-code", "1").send(&h.router).await,
+        StatusCode::FORBIDDEN,
+        "PAIRING_DISABLED",
+    );
+    let (_, _, code) = call(Method::GET, "/pair/code").from(LOCAL).send(&h.router).await;
+    assert_eq!(code["pairing_required"], false);
+    assert_eq!(code["pairing_code"], Value::Null);
+}
