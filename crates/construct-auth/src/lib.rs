@@ -8,7 +8,8 @@
 //! - [`lockout`]: lockout after repeated failed credentials, and the global pairing-failure budget;
 //! - [`pairing`]: the code-for-token exchange ([`PairingService`]);
 //! - [`authenticator`]: credentials to principals ([`Authenticator`]);
-//! - [`layer`]: the per-route-group guard and the `Caller` / `Client` extractors.
+//! - [`layer`]: the per-route-group guard and the `Caller` / `Client` extractors;
+//! - [`idempotency`]: `Idempotency-Key` handling over an `IdempotencyStore`.
 //!
 //! Invariants: no handler code and no routes; state is reached through `construct-core` traits, never a
 //! concrete store; secrets are compared in constant time and never logged.
@@ -16,6 +17,7 @@
 pub mod authenticator;
 pub mod client;
 pub mod code;
+pub mod idempotency;
 mod keyed;
 pub mod layer;
 pub mod limiter;
@@ -25,6 +27,7 @@ pub mod token;
 
 pub use authenticator::{AuthError, Authenticator};
 pub use client::{ClientKey, ClientResolver};
+pub use idempotency::{Idempotency, idempotent};
 pub use layer::{AuthContext, Caller, Client, ClientInfo, Guard, guard_request};
 pub use limiter::GatewayRateLimiter;
 pub use lockout::{FailureBudget, FailureLockout};

@@ -11,6 +11,7 @@
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
+//! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
 //! - [`routes`]: route groups, the unit in which route crates hand routes to the gateway;
 //! - [`readiness`]: the trait components implement so `/readyz` can tell whether the gateway can serve.
 //!
@@ -21,6 +22,7 @@ pub mod constants;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod limits;
 pub mod principal;
 pub mod readiness;

@@ -54,6 +54,7 @@ pub struct RouteGroup<S = ()> {
     name: String,
     access: Access,
     rate_class: Option<RateClass>,
+    idempotent: bool,
     body_bytes: Option<usize>,
     timeout: Option<Duration>,
     paths: Vec<String>,
@@ -62,7 +63,7 @@ pub struct RouteGroup<S = ()> {
 
 impl<S: Clone + Send + Sync + 'static> RouteGroup<S> {
     /// An empty group. Scoped groups count against the API rate limit by default, webhook groups against
-    /// the webhook limit.
+    /// the webhook limit, and both honour idempotency keys on mutating requests.
     pub fn new(name: impl Into<String>, access: Access) -> Self {
         let rate_class = match access {
             Access::Scope(_) => Some(RateClass::Api),
@@ -73,6 +74,7 @@ impl<S: Clone + Send + Sync + 'static> RouteGroup<S> {
             name: name.into(),
             access,
             rate_class,
+            idempotent: matches!(access, Access::Scope(_) | Access::Webhook),
             body_bytes: None,
             timeout: None,
             paths: Vec::new(),
@@ -84,6 +86,13 @@ impl<S: Clone + Send + Sync + 'static> RouteGroup<S> {
     pub fn route(mut self, path: &str, method_router: MethodRouter<S>) -> Self {
         self.paths.push(path.to_owned());
         self.router = self.router.route(path, method_router);
+        self
+    }
+
+    /// Whether mutating requests honour `Idempotency-Key` (the response is buffered to be stored, so a
+    /// group that streams responses to POSTs turns this off).
+    pub fn idempotent(mut self, on: bool) -> Self {
+        self.idempotent = on;
         self
     }
 
@@ -111,6 +120,7 @@ impl<S: Clone + Send + Sync + 'static> RouteGroup<S> {
             name: self.name,
             access: self.access,
             rate_class: self.rate_class,
+            idempotent: self.idempotent,
             body_bytes: self.body_bytes,
             timeout: self.timeout,
             paths: self.paths,
@@ -133,6 +143,11 @@ impl RouteGroup<()> {
     /// Its rate-limit class.
     pub fn rate(&self) -> Option<RateClass> {
         self.rate_class
+    }
+
+    /// Whether it honours idempotency keys.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
     }
 
     /// Its body limit, if overridden.

@@ -11,14 +11,16 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::any;
 use construct_api::{ApiShared, ApiState};
 use construct_auth::{
-    AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, PairingService, guard_request,
+    AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, Idempotency, PairingService,
+    guard_request, idempotent as idempotent_request,
 };
 use construct_core::LoadedConfig;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
+use construct_core::idempotency::IdempotencyStore;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
-use construct_store::MemoryStore;
+use construct_store::{MemoryIdempotency, MemoryStore};
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -35,9 +37,17 @@ pub struct GatewayBuilder {
     groups: Vec<RouteGroup>,
     checks: Vec<Arc<dyn ReadinessCheck>>,
     devices: Arc<dyn DeviceStore>,
+    idempotency: Option<Arc<dyn IdempotencyStore>>,
 }
 
 impl GatewayBuilder {
+    /// Sets where idempotency keys and stored responses live (default: in memory, bounded by
+    /// `idempotency_max_keys`, kept `idempotency_ttl_secs`).
+    pub fn idempotency_store(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
+        self.idempotency = Some(store);
+        self
+    }
+
     /// Mounts a route group next to the gateway's own routes.
     pub fn route_group(mut self, group: RouteGroup) -> Self {
         self.groups.push(group);
@@ -85,6 +95,14 @@ impl GatewayBuilder {
             resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
         });
         let pairing = Arc::new(PairingService::new(Arc::clone(&state.devices), gateway));
+        let idempotency = Idempotency::new(self.idempotency.unwrap_or_else(|| {
+            Arc::new(MemoryIdempotency::new(
+                Duration::from_secs(gateway.idempotency_ttl_secs),
+                // A claim outlives any request that could complete it.
+                Duration::from_secs(gateway.request_timeout_secs.saturating_mul(2)),
+                gateway.effective_idempotency_max_keys(),
+            ))
+        }));
         let api = ApiState::new(ApiShared {
             config: Arc::new(state.config.clone()),
             devices: Arc::clone(&state.devices),
@@ -106,14 +124,20 @@ impl GatewayBuilder {
             route_table.extend(
                 group.paths().iter().map(|path| MountedRoute { path: path.clone(), access: group.access() }),
             );
-            let (access, rate) = (group.access(), group.rate());
-            let router = if matches!(access, Access::Public) && rate.is_none() {
-                // Nothing to check: probes stay as cheap as a bare handler.
-                group.into_router()
-            } else {
+            let (access, rate, idempotent) = (group.access(), group.rate(), group.is_idempotent());
+            let mut router = group.into_router();
+            if idempotent {
+                // Inside the guard: the key is scoped by the principal the guard established.
+                router = router.route_layer(axum::middleware::from_fn_with_state(
+                    idempotency.clone(),
+                    idempotent_request,
+                ));
+            }
+            // Public groups without a rate class have nothing to check: probes stay as cheap as a bare handler.
+            if !(matches!(access, Access::Public) && rate.is_none()) {
                 let guard = Guard::new(access, rate, Arc::clone(&auth));
-                group.into_router().route_layer(axum::middleware::from_fn_with_state(guard, guard_request))
-            };
+                router = router.route_layer(axum::middleware::from_fn_with_state(guard, guard_request));
+            }
             app = app.merge(limits.apply(router));
         }
         let app = app.fallback(routes::not_found);
@@ -172,6 +196,7 @@ impl Gateway {
             groups: Vec::new(),
             checks: Vec::new(),
             devices: Arc::new(MemoryStore::new()),
+            idempotency: None,
         }
     }
 

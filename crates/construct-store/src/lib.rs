@@ -5,6 +5,7 @@
 //!   `synchronous=FULL` (a token returned to a client is on disk first), versioned migrations, and every
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
 //! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
+//! - [`MemoryIdempotency`]: idempotency keys and stored responses, bounded and TTL'd;
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
 //!
@@ -14,9 +15,11 @@
 //! pair, which scopes) beyond what the trait documents.
 
 mod cached;
+mod idempotency;
 mod memory;
 mod sqlite;
 
 pub use cached::CachedDeviceStore;
+pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, StoreOpenError};

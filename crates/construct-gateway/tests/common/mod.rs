@@ -1,0 +1,134 @@
+//! Shared test harness: a gateway built in-process, and requests that carry a peer address.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // Tests fail loudly; not every file uses every helper.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use construct_core::LoadedConfig;
+use construct_gateway::{Gateway, RouteGroup};
+use http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct Harness {
+    pub router: Router,
+    pub gateway: Gateway,
+    _dir: tempfile::TempDir,
+}
+
+pub fn harness(configure: impl FnOnce(&mut LoadedConfig)) -> Harness {
+    harness_with(configure, Vec::new())
+}
+
+pub fn harness_with(configure: impl FnOnce(&mut LoadedConfig), groups: Vec<RouteGroup>) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let mut loaded = LoadedConfig::with_defaults(dir.path());
+    configure(&mut loaded);
+    let mut builder = Gateway::builder(loaded);
+    for group in groups {
+        builder = builder.route_group(group);
+    }
+    let gateway = builder.build().unwrap();
+    Harness { router: gateway.router(), gateway, _dir: dir }
+}
+
+pub const LOCAL: &str = "127.0.0.1:50000";
+pub const REMOTE: &str = "203.0.113.50:50000";
+
+pub struct Call {
+    method: Method,
+    uri: String,
+    peer: &'static str,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    raw: Option<(&'static str, &'static str)>,
+}
+
+pub fn call(method: Method, uri: &str) -> Call {
+    Call { method, uri: uri.into(), peer: REMOTE, headers: Vec::new(), body: None, raw: None }
+}
+
+impl Call {
+    pub fn from(mut self, peer: &'static str) -> Self {
+        self.peer = peer;
+        self
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    pub fn token(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+    pub fn raw(mut self, content_type: &'static str, body: &'static str) -> Self {
+        self.raw = Some((content_type, body));
+        self
+    }
+    pub async fn send(self, router: &Router) -> (StatusCode, http::HeaderMap, Value) {
+        let mut builder = Request::builder().method(self.method).uri(&self.uri);
+        if !self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            let host = if self.peer == LOCAL { "127.0.0.1:42617" } else { "gateway.example" };
+            builder = builder.header(header::HOST, host);
+        }
+        for (k, v) in &self.headers {
+            builder = builder.header(k, v);
+        }
+        let body = match (self.body, self.raw) {
+            (Some(json), _) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            (None, Some((ct, raw))) => {
+                if !ct.is_empty() {
+                    builder = builder.header(header::CONTENT_TYPE, ct);
+                }
+                Body::from(raw)
+            }
+            (None, None) => Body::empty(),
+        };
+        let mut request = builder.body(body).unwrap();
+        request.extensions_mut().insert(ConnectInfo(self.peer.parse::<SocketAddr>().unwrap()));
+        let response = router.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+pub fn assert_error(got: &(StatusCode, http::HeaderMap, Value), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "{}", got.2);
+    assert_eq!(got.2["code"], code, "{}", got.2);
+}
+
+/// Reads the initial code over loopback and pairs with it; returns (token, device id).
+pub async fn pair_first(h: &Harness) -> (String, String) {
+    let (status, _, body) = call(Method::GET, "/pair/code").from(LOCAL).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let code = match body["pairing_code"].as_str() {
+        Some(code) => code.to_owned(),
+        None => h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code,
+    };
+    let (status, _, body) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["paired"], true);
+    assert_eq!(body["persisted"], true);
+    (body["token"].as_str().unwrap().to_owned(), body["device_id"].as_str().unwrap().to_owned())
+}
+
+pub async fn mint_code(h: &Harness, admin: &str, body: Option<Value>) -> String {
+    let mut request = call(Method::POST, "/api/pairing/initiate").token(admin);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let (status, _, body) = request.send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["pairing_code"].as_str().unwrap().to_owned()
+}

@@ -1,0 +1,188 @@
+//! The in-process idempotency store: bounded and TTL'd.
+//!
+//! Entries live `ttl`; a claim that is never completed (a crashed or cancelled request) expires after
+//! `claim_ttl`, so a key cannot stay "in progress" forever. At capacity, expired entries go first, then
+//! the oldest completed ones; fresh claims are never evicted, so a flood of new keys cannot make a
+//! running request's retry execute twice.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use construct_core::devices::StoreError;
+use construct_core::idempotency::{Begin, IdempotencyStore, StoredResponse};
+
+enum State {
+    Claimed(Instant),
+    Done(StoredResponse),
+}
+
+struct Entry {
+    fingerprint: [u8; 32],
+    created: Instant,
+    state: State,
+}
+
+#[derive(Default)]
+struct Table {
+    entries: HashMap<(String, String), Entry>,
+    // Insertion order, for eviction; may hold keys already removed.
+    order: VecDeque<(String, String)>,
+}
+
+/// See the module documentation.
+pub struct MemoryIdempotency {
+    ttl: Duration,
+    claim_ttl: Duration,
+    max_keys: usize,
+    table: Mutex<Table>,
+}
+
+impl MemoryIdempotency {
+    /// A store keeping responses for `ttl`, claims for `claim_ttl`, at most `max_keys` keys.
+    pub fn new(ttl: Duration, claim_ttl: Duration, max_keys: usize) -> Self {
+        Self { ttl, claim_ttl, max_keys: max_keys.max(1), table: Mutex::new(Table::default()) }
+    }
+
+    fn expired(&self, entry: &Entry, now: Instant) -> bool {
+        match entry.state {
+            State::Claimed(at) => now.duration_since(at) >= self.claim_ttl,
+            State::Done(_) => now.duration_since(entry.created) >= self.ttl,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Table) -> T) -> Result<T, StoreError> {
+        let mut table =
+            self.table.lock().map_err(|_| StoreError::Unavailable("idempotency table poisoned".into()))?;
+        Ok(f(&mut table))
+    }
+
+    /// Makes room for one more key, or reports that every entry is a fresh claim.
+    fn make_room(&self, table: &mut Table, now: Instant) -> bool {
+        if table.entries.len() < self.max_keys {
+            return true;
+        }
+        table.entries.retain(|_, e| !self.expired(e, now));
+        let Table { entries, order } = table;
+        order.retain(|k| entries.contains_key(k));
+        while entries.len() >= self.max_keys {
+            let Some(position) =
+                order.iter().position(|k| matches!(entries.get(k).map(|e| &e.state), Some(State::Done(_))))
+            else {
+                return false;
+            };
+            if let Some(key) = order.remove(position) {
+                entries.remove(&key);
+            }
+        }
+        true
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryIdempotency {
+    async fn begin(&self, scope: &str, key: &str, fingerprint: [u8; 32]) -> Result<Begin, StoreError> {
+        let now = Instant::now();
+        let id = (scope.to_owned(), key.to_owned());
+        self.with(|table| {
+            if let Some(entry) = table.entries.get(&id) {
+                if !self.expired(entry, now) {
+                    return Ok(if entry.fingerprint != fingerprint {
+                        Begin::Mismatch
+                    } else {
+                        match &entry.state {
+                            State::Claimed(_) => Begin::InProgress,
+                            State::Done(response) => Begin::Replay(response.clone()),
+                        }
+                    });
+                }
+                table.entries.remove(&id);
+            }
+            if !self.make_room(table, now) {
+                return Err(StoreError::Unavailable(
+                    "idempotency store is full of requests in progress".into(),
+                ));
+            }
+            table.order.push_back(id.clone());
+            table.entries.insert(id, Entry { fingerprint, created: now, state: State::Claimed(now) });
+            Ok(Begin::New)
+        })?
+    }
+
+    async fn complete(&self, scope: &str, key: &str, response: StoredResponse) -> Result<(), StoreError> {
+        let id = (scope.to_owned(), key.to_owned());
+        self.with(|table| {
+            if let Some(entry) = table.entries.get_mut(&id) {
+                entry.created = Instant::now();
+                entry.state = State::Done(response);
+            }
+        })
+    }
+
+    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let id = (scope.to_owned(), key.to_owned());
+        self.with(|table| {
+            if matches!(table.entries.get(&id).map(|e| &e.state), Some(State::Claimed(_))) {
+                table.entries.remove(&id);
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &str) -> StoredResponse {
+        StoredResponse { status: 200, headers: vec![], body: body.as_bytes().to_vec() }
+    }
+
+    #[tokio::test]
+    async fn stripe_semantics() {
+        let store = MemoryIdempotency::new(Duration::from_secs(300), Duration::from_secs(60), 100);
+        assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::New);
+        assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::InProgress);
+        assert_eq!(store.begin("alice", "k1", [2; 32]).await.unwrap(), Begin::Mismatch);
+        assert_eq!(store.begin("bob", "k1", [1; 32]).await.unwrap(), Begin::New, "scoped by principal");
+        store.complete("alice", "k1", response("first")).await.unwrap();
+        assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::Replay(response("first")));
+        assert_eq!(store.begin("alice", "k1", [2; 32]).await.unwrap(), Begin::Mismatch);
+        // A failed request releases its key.
+        assert_eq!(store.begin("alice", "k2", [1; 32]).await.unwrap(), Begin::New);
+        store.abandon("alice", "k2").await.unwrap();
+        assert_eq!(store.begin("alice", "k2", [1; 32]).await.unwrap(), Begin::New);
+        // Abandon never drops a completed response.
+        store.abandon("alice", "k1").await.unwrap();
+        assert!(matches!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::Replay(_)));
+    }
+
+    #[tokio::test]
+    async fn entries_expire() {
+        let store = MemoryIdempotency::new(Duration::from_millis(30), Duration::from_millis(30), 100);
+        assert_eq!(store.begin("a", "k", [1; 32]).await.unwrap(), Begin::New);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(store.begin("a", "k", [1; 32]).await.unwrap(), Begin::New, "stale claim expired");
+        store.complete("a", "k", response("x")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(store.begin("a", "k", [2; 32]).await.unwrap(), Begin::New, "response expired");
+    }
+
+    #[tokio::test]
+    async fn bounded_without_evicting_fresh_claims() {
+        let store = MemoryIdempotency::new(Duration::from_secs(300), Duration::from_secs(60), 3);
+        for k in ["a", "b"] {
+            store.begin("s", k, [0; 32]).await.unwrap();
+            store.complete("s", k, response(k)).await.unwrap();
+        }
+        store.begin("s", "running", [0; 32]).await.unwrap();
+        // New keys evict the oldest completed entries, never the running claim.
+        store.begin("s", "c", [0; 32]).await.unwrap();
+        store.begin("s", "d", [0; 32]).await.unwrap();
+        assert_eq!(store.begin("s", "running", [0; 32]).await.unwrap(), Begin::InProgress);
+        assert_eq!(
+            store.begin("s", "a", [0; 32]).await.unwrap_err(),
+            StoreError::Unavailable("idempotency store is full of requests in progress".into())
+        );
+    }
+}
