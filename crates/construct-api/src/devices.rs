@@ -5,7 +5,8 @@
 
 use axum::extract::State;
 use axum::routing::{delete, get, post};
-use construct_auth::PairError;
+use construct_auth::{Caller, PairError};
+use construct_core::audit::{AuditEvent, AuditKind, record};
 use construct_core::devices::Device;
 use construct_core::extract::{Json, Path};
 use construct_core::principal::Scope;
@@ -40,22 +41,34 @@ async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
 }
 
 /// `DELETE /api/devices/{id}`: the device's token fails on its next request.
-async fn revoke(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn revoke(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     if !state.devices.revoke_device(&id).await.map_err(store_unavailable)? {
         return Err(not_found());
     }
     tracing::info!(device_id = %id, "device revoked");
+    let event = AuditEvent::new(AuditKind::DeviceRevoked).actor(caller.id()).detail(json!({"device_id": id}));
+    record(&*state.audit, event).await;
     Ok(Json(json!({ "message": "Device revoked", "device_id": id })))
 }
 
 /// `POST /api/devices/{id}/token/rotate`: a new token; the old one stops working at once.
-async fn rotate(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn rotate(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let rotated = state.pairing.rotate(&id).await.map_err(|e| match e {
         PairError::Store(store) => store_unavailable(store),
         _ => ApiError::internal(),
     })?;
     let paired = rotated.ok_or_else(not_found)?;
     tracing::info!(device_id = %id, "device token rotated");
+    let event = AuditEvent::new(AuditKind::TokenRotated).actor(caller.id()).detail(json!({"device_id": id}));
+    record(&*state.audit, event).await;
     Ok(Json(json!({
         "device_id": paired.device.id,
         "token": paired.token,

@@ -6,11 +6,13 @@
 //!   (admin);
 //! - [`devices`]: `GET /api/devices`, `DELETE /api/devices/{id}`, `POST /api/devices/{id}/token/rotate`
 //!   (admin);
-//! - [`status`]: `GET /api/status` (read).
+//! - [`status`]: `GET /api/status` (read);
+//! - [`audit`]: `GET /api/audit`, `GET /api/audit/verify` (admin).
 //!
 //! Invariants: handlers see only traits and services (`DeviceStore`, `PairingService`), never a concrete
 //! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
 
+pub mod audit;
 pub mod devices;
 pub mod pairing;
 pub mod status;
@@ -20,6 +22,7 @@ use std::time::Instant;
 
 use construct_auth::PairingService;
 use construct_core::Config;
+use construct_core::audit::AuditLog;
 use construct_core::devices::DeviceStore;
 use construct_core::routes::RouteGroup;
 
@@ -50,6 +53,8 @@ pub struct ApiShared {
     pub devices: Arc<dyn DeviceStore>,
     /// Codes and the code-for-token exchange.
     pub pairing: Arc<PairingService>,
+    /// The hash-chained security log.
+    pub audit: Arc<dyn AuditLog>,
     /// When the gateway started (for uptime).
     pub started: Instant,
 }
@@ -58,7 +63,8 @@ pub struct ApiShared {
 pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
     let mut groups = pairing::route_groups(state.clone());
     groups.extend(devices::route_groups(state.clone()));
-    groups.extend(status::route_groups(state));
+    groups.extend(status::route_groups(state.clone()));
+    groups.extend(audit::route_groups(state));
     groups
 }
 

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use construct_core::audit::{AuditEvent, AuditKind, AuditLog, record};
 use construct_core::config::GatewayConfig;
 use construct_core::devices::{DeviceStore, StoreError};
 use construct_core::limits::RetryAfter;
@@ -47,6 +48,7 @@ pub enum AuthError {
 /// Authenticates requests against the device store.
 pub struct Authenticator {
     store: Arc<dyn DeviceStore>,
+    audit: Arc<dyn AuditLog>,
     require_pairing: bool,
     allow_query_token: bool,
     lockout: FailureLockout,
@@ -55,9 +57,10 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// An authenticator for `[gateway]`: 10 wrong tokens within 60 s lock a client out for 300 s.
-    pub fn new(store: Arc<dyn DeviceStore>, gateway: &GatewayConfig) -> Self {
+    pub fn new(store: Arc<dyn DeviceStore>, audit: Arc<dyn AuditLog>, gateway: &GatewayConfig) -> Self {
         Self {
             store,
+            audit,
             require_pairing: gateway.require_pairing,
             allow_query_token: gateway.allow_query_token,
             lockout: FailureLockout::new(
@@ -68,6 +71,11 @@ impl Authenticator {
             ),
             touched: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Where this authenticator records security events (the guard records scope denials there too).
+    pub fn audit_log(&self) -> &Arc<dyn AuditLog> {
+        &self.audit
     }
 
     /// The principal behind a request's credentials.
@@ -99,6 +107,9 @@ impl Authenticator {
                 self.lockout.check(client, at).map_err(AuthError::LockedOut)?;
                 if let Some(wait) = self.lockout.record_failure(client, at) {
                     tracing::warn!(%client, lockout_secs = wait.0, "client locked out after wrong tokens");
+                    let detail = serde_json::json!({"reason": "bearer", "lockout_secs": wait.0});
+                    record(&*self.audit, AuditEvent::new(AuditKind::Lockout).client(client).detail(detail))
+                        .await;
                 }
                 Err(AuthError::Invalid)
             }

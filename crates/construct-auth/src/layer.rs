@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use construct_core::audit::{AuditEvent, AuditKind, record};
 use construct_core::limits::RateLimiter;
 use construct_core::principal::{Principal, Scope};
 use construct_core::routes::{Access, RateClass};
@@ -107,6 +108,10 @@ pub async fn guard_request(State(guard): State<Guard>, mut request: Request, nex
                 Err(error) => return auth_error_response(&error),
             };
             if !principal.has(scope) {
+                let detail = serde_json::json!({"scope": scope.as_str(), "method": request.method().as_str(), "path": request.uri().path()});
+                let event =
+                    AuditEvent::new(AuditKind::ScopeDenied).actor(principal.id()).client(key).detail(detail);
+                record(&**context.authenticator.audit_log(), event).await;
                 return forbidden_scope(scope);
             }
             request.extensions_mut().insert(principal);

@@ -9,11 +9,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use construct_core::audit::{AuditEvent, AuditKind, AuditLog, record};
 use construct_core::config::{GatewayConfig, PairingConfig};
 use construct_core::devices::{Device, DeviceStore, NewDevice, PairingCode, StoreError};
 use construct_core::limits::RetryAfter;
 use construct_core::principal::Scopes;
 use ring::rand::SystemRandom;
+use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::client::ClientKey;
@@ -64,6 +66,7 @@ impl std::fmt::Debug for Paired {
 /// Issues codes and exchanges them for tokens.
 pub struct PairingService {
     store: Arc<dyn DeviceStore>,
+    audit: Arc<dyn AuditLog>,
     config: PairingConfig,
     require_pairing: bool,
     rng: SystemRandom,
@@ -72,8 +75,8 @@ pub struct PairingService {
 }
 
 impl PairingService {
-    /// A service over `store`, configured by `[gateway]` and `[gateway.pairing]`.
-    pub fn new(store: Arc<dyn DeviceStore>, gateway: &GatewayConfig) -> Self {
+    /// A service over `store`, recording to `audit`, configured by `[gateway]` and `[gateway.pairing]`.
+    pub fn new(store: Arc<dyn DeviceStore>, audit: Arc<dyn AuditLog>, gateway: &GatewayConfig) -> Self {
         let config = gateway.pairing.clone();
         let lockout = FailureLockout::new(
             config.max_failed_attempts,
@@ -87,6 +90,7 @@ impl PairingService {
         );
         Self {
             store,
+            audit,
             config,
             require_pairing: gateway.require_pairing,
             rng: SystemRandom::new(),
@@ -158,17 +162,26 @@ impl PairingService {
             Some(device) => {
                 self.lockout.clear(client);
                 tracing::info!(device_id = %device.id, %client, scopes = %device.scopes.to_list(), "device paired");
+                let detail = json!({"device_type": device.device_type, "scopes": device.scopes});
+                let event =
+                    AuditEvent::new(AuditKind::PairSuccess).actor(&device.id).client(client).detail(detail);
+                record(&*self.audit, event).await;
                 Ok(Paired { token: issued.token, device })
             }
             None => {
+                record(&*self.audit, AuditEvent::new(AuditKind::PairFailure).client(client)).await;
                 if let Some(wait) = self.lockout.record_failure(client, now) {
                     tracing::warn!(%client, lockout_secs = wait.0, "client locked out after wrong pairing codes");
+                    let detail = json!({"reason": "pairing", "lockout_secs": wait.0});
+                    record(&*self.audit, AuditEvent::new(AuditKind::Lockout).client(client).detail(detail))
+                        .await;
                 }
                 if self.budget.record(now) {
                     tracing::warn!(
                         "global pairing failure budget exhausted; invalidating the active pairing code"
                     );
                     self.store.clear_pairing_code().await?;
+                    record(&*self.audit, AuditEvent::new(AuditKind::PairingCodeInvalidated)).await;
                 }
                 Err(PairError::InvalidCode)
             }
@@ -201,7 +214,7 @@ mod tests {
         let store = Arc::new(MemoryStore::new());
         let mut config = GatewayConfig::default();
         configure(&mut config);
-        (PairingService::new(store.clone(), &config), store)
+        (PairingService::new(store.clone(), Arc::new(construct_store::MemoryAuditLog::new()), &config), store)
     }
 
     fn client(n: u32) -> ClientKey {

@@ -9,6 +9,7 @@
 //!   environment, validated so that a bad value fails startup naming its key;
 //! - [`error`]: the one JSON error envelope `{"error": "...", "code": "SNAKE_CASE"}` that every error
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
+//! - [`audit`]: the hash-chained `AuditLog` trait and its events;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
 //! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
@@ -17,6 +18,7 @@
 //!
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
 
+pub mod audit;
 pub mod config;
 pub mod constants;
 pub mod devices;

@@ -15,12 +15,13 @@ use construct_auth::{
     guard_request, idempotent as idempotent_request,
 };
 use construct_core::LoadedConfig;
+use construct_core::audit::AuditLog;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
 use construct_core::idempotency::IdempotencyStore;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
-use construct_store::{MemoryIdempotency, MemoryStore};
+use construct_store::{MemoryAuditLog, MemoryIdempotency, MemoryStore};
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -38,9 +39,16 @@ pub struct GatewayBuilder {
     checks: Vec<Arc<dyn ReadinessCheck>>,
     devices: Arc<dyn DeviceStore>,
     idempotency: Option<Arc<dyn IdempotencyStore>>,
+    audit: Arc<dyn AuditLog>,
 }
 
 impl GatewayBuilder {
+    /// Sets the audit log (default: in memory; `run_gateway` uses SQLite).
+    pub fn audit_log(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = audit;
+        self
+    }
+
     /// Sets where idempotency keys and stored responses live (default: in memory, bounded by
     /// `idempotency_max_keys`, kept `idempotency_ttl_secs`).
     pub fn idempotency_store(mut self, store: Arc<dyn IdempotencyStore>) -> Self {
@@ -90,11 +98,12 @@ impl GatewayBuilder {
         };
 
         let auth = Arc::new(AuthContext {
-            authenticator: Authenticator::new(Arc::clone(&state.devices), gateway),
+            authenticator: Authenticator::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway),
             limiter: Arc::new(GatewayRateLimiter::from_config(gateway)),
             resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
         });
-        let pairing = Arc::new(PairingService::new(Arc::clone(&state.devices), gateway));
+        let pairing =
+            Arc::new(PairingService::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway));
         let idempotency = Idempotency::new(self.idempotency.unwrap_or_else(|| {
             Arc::new(MemoryIdempotency::new(
                 Duration::from_secs(gateway.idempotency_ttl_secs),
@@ -107,6 +116,7 @@ impl GatewayBuilder {
             config: Arc::new(state.config.clone()),
             devices: Arc::clone(&state.devices),
             pairing: Arc::clone(&pairing),
+            audit: Arc::clone(&self.audit),
             started: Instant::now(),
         });
 
@@ -197,6 +207,7 @@ impl Gateway {
             checks: Vec::new(),
             devices: Arc::new(MemoryStore::new()),
             idempotency: None,
+            audit: Arc::new(MemoryAuditLog::new()),
         }
     }
 

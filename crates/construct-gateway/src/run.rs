@@ -47,7 +47,10 @@ pub async fn run_gateway_with(
     let store = SqliteStore::open_in(&loaded.data_dir)?;
     // Another process (the CLI) may change devices while we run; notice within a second.
     store.watch_external_changes(Duration::from_secs(1));
-    let gateway = Gateway::builder(loaded).device_store(Arc::new(CachedDeviceStore::new(store))).build()?;
+    let gateway = Gateway::builder(loaded)
+        .audit_log(Arc::new(store.clone()))
+        .device_store(Arc::new(CachedDeviceStore::new(store)))
+        .build()?;
     let listener = gateway.bind().await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");

@@ -366,3 +366,52 @@ async fn pairing_disabled_means_local_operator_without_terminal() {
     assert_eq!(code["pairing_required"], false);
     assert_eq!(code["pairing_code"], Value::Null);
 }
+
+#[tokio::test]
+async fn security_events_land_in_the_audit_log() {
+    let h = harness(|_| {});
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let wrong = if code == "999999" { "111111" } else { "999999" };
+    call(Method::POST, "/pair").header("x-pairing-code", wrong).send(&h.router).await;
+    let (admin, admin_id) = pair_first(&h).await;
+    let code = mint_code(&h, &admin, None).await;
+    let (_, _, body) = call(Method::POST, "/api/pair").json(json!({"code": code})).send(&h.router).await;
+    let (phone, phone_id) =
+        (body["token"].as_str().unwrap().to_owned(), body["device_id"].as_str().unwrap().to_owned());
+    call(Method::GET, "/api/devices").token(&phone).send(&h.router).await;
+    call(Method::DELETE, &format!("/api/devices/{phone_id}")).token(&admin).send(&h.router).await;
+    let (_, _, rotated) = call(Method::POST, &format!("/api/devices/{admin_id}/token/rotate"))
+        .token(&admin)
+        .send(&h.router)
+        .await;
+    let admin = rotated["token"].as_str().unwrap().to_owned();
+
+    let (status, _, log) = call(Method::GET, "/api/audit").token(&admin).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let kinds: Vec<&str> =
+        log["entries"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["token_rotated", "device_revoked", "scope_denied", "pair_success", "pair_success", "pair_failure"]
+    );
+    assert!(
+        !log.to_string().contains(&admin) && !log.to_string().contains(&phone),
+        "no tokens in the audit log"
+    );
+    let denied = &log["entries"][2];
+    assert_eq!(
+        (denied["actor"].as_str(), denied["detail"]["scope"].as_str()),
+        (Some(phone_id.as_str()), Some("admin"))
+    );
+
+    let (_, _, filtered) =
+        call(Method::GET, "/api/audit?event_type=pair_success&limit=1").token(&admin).send(&h.router).await;
+    assert_eq!(filtered["count"], 1);
+    let (_, _, verified) = call(Method::GET, "/api/audit/verify").token(&admin).send(&h.router).await;
+    assert_eq!(verified, json!({"valid": true, "entries": 6, "first_invalid": null}));
+
+    for bad in ["?limit=0", "?limit=1001", "?limit=ten", "?event_type=nope", "?since=yesterday", "?extra=1"] {
+        let got = call(Method::GET, &format!("/api/audit{bad}")).token(&admin).send(&h.router).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_QUERY");
+    }
+}

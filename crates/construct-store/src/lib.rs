@@ -5,6 +5,7 @@
 //!   `synchronous=FULL` (a token returned to a client is on disk first), versioned migrations, and every
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
 //! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
+//! - [`audit`]: the audit log's hash chain, with [`MemoryAuditLog`] (SQLite implements it too);
 //! - [`MemoryIdempotency`]: idempotency keys and stored responses, bounded and TTL'd;
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
@@ -14,11 +15,13 @@
 //! Invariants: no HTTP types, no knowledge of routes or handlers; nothing here decides policy (who may
 //! pair, which scopes) beyond what the trait documents.
 
+pub mod audit;
 mod cached;
 mod idempotency;
 mod memory;
 mod sqlite;
 
+pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;

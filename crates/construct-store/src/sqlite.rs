@@ -15,10 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use construct_core::audit::{AuditEntry, AuditEvent, AuditLog, AuditQuery, Verification};
 use construct_core::devices::{
     Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash, scopes_for_new_device,
 };
 use construct_core::principal::Scopes;
+
+use crate::audit::{GENESIS, next_entry, verify_chain};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
@@ -45,6 +48,18 @@ const MIGRATIONS: &[&str] = &[
          expires_at INTEGER NOT NULL,
          scopes     TEXT
      );",
+    // 2: the hash-chained audit log.
+    "CREATE TABLE audit_log (
+         id         INTEGER PRIMARY KEY,
+         at_nanos   INTEGER NOT NULL,
+         event_type TEXT NOT NULL,
+         actor      TEXT,
+         client     TEXT,
+         detail     TEXT NOT NULL,
+         prev_hash  TEXT NOT NULL,
+         hash       TEXT NOT NULL
+     );
+     CREATE INDEX audit_log_type ON audit_log (event_type, id);",
 ];
 
 /// Why the database could not be opened.
@@ -371,5 +386,82 @@ impl DeviceStore for SqliteStore {
         .await;
         self.changed();
         redeemed
+    }
+}
+
+const AUDIT_COLUMNS: &str = "id, at_nanos, event_type, actor, client, detail, prev_hash, hash";
+
+fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let nanos: i64 = row.get(1)?;
+    let detail: String = row.get(5)?;
+    Ok(AuditEntry {
+        id: row.get::<_, i64>(0)?.max(0) as u64,
+        at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos))
+            .map_err(|e| corrupt(1, e.to_string()))?,
+        event_type: row.get(2)?,
+        actor: row.get(3)?,
+        client: row.get(4)?,
+        detail: serde_json::from_str(&detail).map_err(|e| corrupt(5, e.to_string()))?,
+        prev_hash: row.get(6)?,
+        hash: row.get(7)?,
+    })
+}
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn append(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        self.run(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let last: Option<(i64, String)> = tx
+                .query_row("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let (id, prev) = last.map_or((1, GENESIS.to_owned()), |(id, hash)| (id.max(0) as u64 + 1, hash));
+            // Nanosecond precision survives the round trip through an i64 until the year 2262.
+            let entry = next_entry(id, &prev, event, OffsetDateTime::now_utc());
+            let detail = serde_json::to_string(&entry.detail).map_err(|e| corrupt(5, e.to_string()))?;
+            tx.execute(
+                &format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    entry.id as i64,
+                    entry.at.unix_timestamp_nanos() as i64,
+                    entry.event_type,
+                    entry.actor,
+                    entry.client,
+                    detail,
+                    entry.prev_hash,
+                    entry.hash
+                ],
+            )?;
+            tx.commit()?;
+            Ok(entry)
+        })
+        .await
+    }
+
+    async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let query = query.clone();
+        self.run(move |c| {
+            let since = query.since.map_or(i64::MIN, |s| s.unix_timestamp_nanos() as i64);
+            let kind = query.kind.map(|k| k.as_str());
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log
+                 WHERE at_nanos >= ?1 AND (?2 IS NULL OR event_type = ?2)
+                 ORDER BY id DESC LIMIT ?3"
+            ))?;
+            stmt.query_map(params![since, kind, query.limit as i64], audit_from_row)?.collect()
+        })
+        .await
+    }
+
+    async fn verify(&self) -> Result<Verification, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY id"))?;
+            let entries: Vec<AuditEntry> =
+                stmt.query_map([], audit_from_row)?.collect::<rusqlite::Result<_>>()?;
+            Ok(verify_chain(entries.iter()))
+        })
+        .await
     }
 }
