@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
-use construct_store::{CachedDeviceStore, SqliteStore};
+use construct_store::{CachedDeviceStore, SqliteIdempotency, SqliteStore};
 use std::time::Duration;
 
 use crate::builder::Gateway;
@@ -29,7 +29,8 @@ pub struct Listening {
     pub pairing_code: Option<String>,
 }
 
-/// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it, builds the gateway,
+/// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it (devices, audit log,
+/// idempotency keys), builds the gateway,
 /// binds (refusing a public bind unless allowed), serves until SIGINT or SIGTERM, then drains in-flight
 /// requests and returns.
 pub async fn run_gateway(loaded: LoadedConfig) -> Result<(), GatewayError> {
@@ -47,8 +48,16 @@ pub async fn run_gateway_with(
     let store = SqliteStore::open_in(&loaded.data_dir)?;
     // Another process (the CLI) may change devices while we run; notice within a second.
     store.watch_external_changes(Duration::from_secs(1));
+    let g = &loaded.config.gateway;
+    let idempotency = SqliteIdempotency::new(
+        store.clone(),
+        Duration::from_secs(g.idempotency_ttl_secs),
+        Duration::from_secs(g.request_timeout_secs.saturating_mul(2)),
+        g.effective_idempotency_max_keys(),
+    );
     let gateway = Gateway::builder(loaded)
         .audit_log(Arc::new(store.clone()))
+        .idempotency_store(Arc::new(idempotency))
         .device_store(Arc::new(CachedDeviceStore::new(store)))
         .build()?;
     let listener = gateway.bind().await?;

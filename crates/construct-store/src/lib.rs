@@ -6,7 +6,8 @@
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
 //! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
 //! - [`audit`]: the audit log's hash chain, with [`MemoryAuditLog`] (SQLite implements it too);
-//! - [`MemoryIdempotency`]: idempotency keys and stored responses, bounded and TTL'd;
+//! - [`MemoryIdempotency`] and [`SqliteIdempotency`]: idempotency keys and stored responses, bounded and
+//!   TTL'd;
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
 //!
@@ -20,9 +21,11 @@ mod cached;
 mod idempotency;
 mod memory;
 mod sqlite;
+mod sqlite_idempotency;
 
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, StoreOpenError};
+pub use sqlite_idempotency::SqliteIdempotency;

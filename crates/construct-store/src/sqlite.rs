@@ -60,6 +60,19 @@ const MIGRATIONS: &[&str] = &[
          hash       TEXT NOT NULL
      );
      CREATE INDEX audit_log_type ON audit_log (event_type, id);",
+    // 3: idempotency keys and the responses kept for replay.
+    "CREATE TABLE idempotency (
+         scope         TEXT NOT NULL,
+         key           TEXT NOT NULL,
+         fingerprint   BLOB NOT NULL,
+         done          INTEGER NOT NULL,
+         status        INTEGER,
+         headers       TEXT,
+         body          BLOB,
+         created_nanos INTEGER NOT NULL,
+         PRIMARY KEY (scope, key)
+     );
+     CREATE INDEX idempotency_age ON idempotency (done, created_nanos);",
 ];
 
 /// Why the database could not be opened.
@@ -149,7 +162,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` with the connection on the blocking pool.
-    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
