@@ -9,15 +9,21 @@
 
 use std::sync::Arc;
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use construct_core::idempotency::{Begin, IdempotencyStore, MAX_IDEMPOTENCY_KEY_LEN, StoredResponse};
 use construct_core::principal::Principal;
 use construct_core::{ApiError, ErrorCode};
+use futures_util::future::Either;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use ring::digest::{Context, SHA256};
+use tower::{Layer, Service};
 
 use crate::layer::ClientInfo;
 
@@ -50,16 +56,58 @@ impl Idempotency {
     }
 }
 
-/// The middleware function; mount with `axum::middleware::from_fn_with_state(idempotency, idempotent)`.
-pub async fn idempotent(State(state): State<Idempotency>, request: Request, next: Next) -> Response {
-    if !matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
-        return next.run(request).await;
+impl<S> Layer<S> for Idempotency {
+    type Service = Idempotent<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Idempotent { state: self.clone(), inner }
     }
-    let key = match request_key(request.headers()) {
-        Ok(Some(key)) => key,
-        Ok(None) => return next.run(request).await,
-        Err(error) => return error.into_response(),
-    };
+}
+
+/// A service honouring idempotency keys. Requests without a key (every GET, most POSTs) go straight
+/// through with no allocation.
+#[derive(Clone)]
+pub struct Idempotent<S> {
+    state: Idempotency,
+    inner: S,
+}
+
+type BoxedResponse = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request> for Idempotent<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, BoxedResponse>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if !matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE) {
+            return Either::Left(self.inner.call(request));
+        }
+        let key = match request_key(request.headers()) {
+            Ok(Some(key)) => key,
+            Ok(None) => return Either::Left(self.inner.call(request)),
+            Err(error) => return Either::Right(Box::pin(std::future::ready(Ok(error.into_response())))),
+        };
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Either::Right(Box::pin(async move { Ok(keyed(state, key, request, inner).await) }))
+    }
+}
+
+/// Handles a mutating request that carries `key`.
+async fn keyed<S>(state: Idempotency, key: String, request: Request, mut inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let scope = scope_of(&request);
     let (parts, body) = request.into_parts();
     // The route's body limit still applies: the body arrives through it.
@@ -96,7 +144,10 @@ pub async fn idempotent(State(state): State<Idempotency>, request: Request, next
         Begin::Replay(stored) => replay(stored),
         Begin::New => {
             let mut claim = Claim { store: Arc::clone(&state.store), scope, key, settled: false };
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = match inner.call(Request::from_parts(parts, Body::from(bytes))).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
             claim.settle(response).await
         }
     }

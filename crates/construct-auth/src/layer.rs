@@ -1,5 +1,5 @@
-//! The auth layer: one middleware per route group, configured by the group's [`Access`] and
-//! [`RateClass`], plus the extractors handlers use to read what it established.
+//! The auth layer: one [`Guard`] (a tower layer) per route group, configured by the group's [`Access`]
+//! and [`RateClass`], plus the extractors handlers use to read what it established.
 //!
 //! Order for every request: resolve the client (trusted proxies), apply the group's rate limit, then its
 //! access rule. Handlers never look at credentials.
@@ -7,8 +7,12 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::middleware::Next;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use construct_core::audit::{AuditEvent, AuditKind, record};
 use construct_core::limits::RateLimiter;
@@ -17,6 +21,7 @@ use construct_core::routes::{Access, RateClass};
 use construct_core::{ApiError, ErrorCode};
 use http::request::Parts;
 use http::{HeaderMap, StatusCode, header};
+use tower::{Layer, Service};
 
 use crate::authenticator::{AuthError, Authenticator};
 use crate::client::{ClientKey, ClientResolver};
@@ -62,8 +67,51 @@ impl Guard {
     }
 }
 
-/// The middleware function; mount with `axum::middleware::from_fn_with_state(guard, guard_request)`.
-pub async fn guard_request(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+impl<S> Layer<S> for Guard {
+    type Service = Guarded<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guarded { guard: self.clone(), inner }
+    }
+}
+
+/// A service behind a [`Guard`]. Hand-written rather than `axum::middleware::from_fn`, which boxes the
+/// inner service on every request on top of the future.
+#[derive(Clone)]
+pub struct Guarded<S> {
+    guard: Guard,
+    inner: S,
+}
+
+impl<S> Service<Request> for Guarded<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        // The clone that was made ready is the one to call; leave a fresh clone behind.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            if let Err(refusal) = admit(&guard, &mut request).await {
+                return Ok(refusal);
+            }
+            inner.call(request).await
+        })
+    }
+}
+
+/// Applies the guard to `request`: `Err` carries the refusal to send instead of calling the route.
+pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response> {
     // Without ConnectInfo (an in-process call) the peer is unknown, which is never loopback.
     let peer = request
         .extensions()
@@ -77,13 +125,13 @@ pub async fn guard_request(State(guard): State<Guard>, mut request: Request, nex
     if let Some(class) = guard.rate
         && let Err(wait) = context.limiter.check(class, ip).await
     {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RATE_LIMITED,
             "Too many requests. Please retry later.",
         )
         .with_retry_after(wait.0)
-        .into_response();
+        .into_response());
     }
 
     match guard.access {
@@ -92,12 +140,12 @@ pub async fn guard_request(State(guard): State<Guard>, mut request: Request, nex
             if !context.resolver.is_direct_loopback(peer, request.headers())
                 || !local_host_and_origin(request.headers())
             {
-                return ApiError::new(
+                return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     LOOPBACK_ONLY,
                     "Admin endpoints are restricted to localhost",
                 )
-                .into_response();
+                .into_response());
             }
         }
         Access::Scope(scope) => {
@@ -105,19 +153,19 @@ pub async fn guard_request(State(guard): State<Guard>, mut request: Request, nex
             let principal = match context.authenticator.authenticate(request.headers(), query, key, ip).await
             {
                 Ok(principal) => principal,
-                Err(error) => return auth_error_response(&error),
+                Err(error) => return Err(auth_error_response(&error)),
             };
             if !principal.has(scope) {
                 let detail = serde_json::json!({"scope": scope.as_str(), "method": request.method().as_str(), "path": request.uri().path()});
                 let event =
                     AuditEvent::new(AuditKind::ScopeDenied).actor(principal.id()).client(key).detail(detail);
                 record(&**context.authenticator.audit_log(), event).await;
-                return forbidden_scope(scope);
+                return Err(forbidden_scope(scope));
             }
             request.extensions_mut().insert(principal);
         }
     }
-    next.run(request).await
+    Ok(())
 }
 
 /// Loopback admin routes also require a loopback `Host` (defeats DNS rebinding: a rebound name arrives

@@ -27,8 +27,8 @@ pub mod token;
 
 pub use authenticator::{AuthError, Authenticator};
 pub use client::{ClientKey, ClientResolver};
-pub use idempotency::{Idempotency, idempotent};
-pub use layer::{AuthContext, Caller, Client, ClientInfo, Guard, guard_request};
+pub use idempotency::Idempotency;
+pub use layer::{AuthContext, Caller, Client, ClientInfo, Guard};
 pub use limiter::GatewayRateLimiter;
 pub use lockout::{FailureBudget, FailureLockout};
 pub use pairing::{PairError, Paired, PairingService};

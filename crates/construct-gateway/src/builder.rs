@@ -12,7 +12,6 @@ use axum::routing::any;
 use construct_api::{ApiShared, ApiState};
 use construct_auth::{
     AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, Idempotency, PairingService,
-    guard_request, idempotent as idempotent_request,
 };
 use construct_core::LoadedConfig;
 use construct_core::audit::AuditLog;
@@ -138,15 +137,12 @@ impl GatewayBuilder {
             let mut router = group.into_router();
             if idempotent {
                 // Inside the guard: the key is scoped by the principal the guard established.
-                router = router.route_layer(axum::middleware::from_fn_with_state(
-                    idempotency.clone(),
-                    idempotent_request,
-                ));
+                router = router.route_layer(idempotency.clone());
             }
             // Public groups without a rate class have nothing to check: probes stay as cheap as a bare handler.
             if !(matches!(access, Access::Public) && rate.is_none()) {
                 let guard = Guard::new(access, rate, Arc::clone(&auth));
-                router = router.route_layer(axum::middleware::from_fn_with_state(guard, guard_request));
+                router = router.route_layer(guard);
             }
             app = app.merge(limits.apply(router));
         }
