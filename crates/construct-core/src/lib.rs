@@ -14,6 +14,7 @@
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
 //! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
 //! - [`routes`]: route groups, the unit in which route crates hand routes to the gateway;
+//! - [`secret`]: secrets that never print;
 //! - [`readiness`]: the trait components implement so `/readyz` can tell whether the gateway can serve.
 //!
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
@@ -29,6 +30,7 @@ pub mod limits;
 pub mod principal;
 pub mod readiness;
 pub mod routes;
+pub mod secret;
 
 pub use config::{Config, GatewayConfig, LoadedConfig};
 pub use constants::*;

@@ -217,3 +217,29 @@ fn data_dir_is_created_private() {
     let file = fx.write("plain-file", "");
     assert!(matches!(ensure_data_dir(&file), Err(ConfigError::DataDir { .. })));
 }
+
+#[test]
+fn provider_section_defaults_env_key_and_rules() {
+    let fx = Fixture::new();
+    let loaded = load(&fx.sources(&[("CONSTRUCT_PROVIDER_API_KEY", "sk-test-123")])).expect("load");
+    let provider = &loaded.config.provider;
+    assert_eq!(provider.base_url, "http://127.0.0.1:11434/v1");
+    assert_eq!(provider.model, "llama3.2");
+    assert_eq!(provider.api_key.as_ref().map(|k| k.expose()), Some("sk-test-123"));
+    let printed = toml::to_string(&loaded.config).expect("toml");
+    assert!(!printed.contains("sk-test-123") && printed.contains("********"), "{printed}");
+
+    for (toml, key) in [
+        ("[provider]\ntemperature = 3.5\n", "provider.temperature"),
+        ("[provider]\ntimeout_secs = 0\n", "provider.timeout_secs"),
+        ("[provider]\nbase_url = \"ftp://x\"\n", "provider.base_url"),
+        ("[provider]\nkind = \"magic\"\n", "provider.kind"),
+        ("[provider.extra_headers]\n\"bad header\" = \"x\"\n", "provider.extra_headers.bad header"),
+    ] {
+        let path = fx.write("p.toml", toml);
+        let mut sources = fx.sources(&[]);
+        sources.config_file = Some(path);
+        let text = load(&sources).unwrap_err().to_string();
+        assert!(text.contains(key), "{toml}: {text}");
+    }
+}

@@ -91,6 +91,13 @@ pub(super) fn overrides(env: &EnvVars) -> Result<Vec<EnvOverride>, ConfigError> 
             out.push(EnvOverride { var, key, value: Value::from(flag) });
         }
     }
+    if let Some(raw) = env.get("CONSTRUCT_PROVIDER_API_KEY") {
+        out.push(EnvOverride {
+            var: "CONSTRUCT_PROVIDER_API_KEY",
+            key: "provider.api_key",
+            value: Value::from(raw.trim().to_owned()),
+        });
+    }
     if let Some(raw) = env.get(TIMEOUT_ENV) {
         let secs = parse_timeout_secs(raw).map_err(|reason| invalid(TIMEOUT_ENV, reason))?;
         out.push(EnvOverride {

@@ -30,7 +30,7 @@ pub struct ConfigSources {
 }
 
 /// A validated configuration and the facts about how it was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadedConfig {
     /// The effective configuration.
     pub config: Config,
@@ -157,6 +157,7 @@ pub const KNOWN_ENV_VARS: &[&str] = &[
     "CONSTRUCT_REQUIRE_PAIRING",
     "CONSTRUCT_ALLOW_PUBLIC_BIND",
     "CONSTRUCT_GATEWAY_TIMEOUT_SECS",
+    "CONSTRUCT_PROVIDER_API_KEY",
 ];
 
 fn unknown_env_vars(env: &EnvVars) -> Vec<String> {

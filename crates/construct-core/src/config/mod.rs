@@ -9,6 +9,7 @@
 
 mod env;
 mod load;
+mod provider;
 mod validate;
 
 use std::net::IpAddr;
@@ -17,6 +18,7 @@ pub use env::{EnvVars, parse_bool};
 pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
 };
+pub use provider::{ProviderConfig, ProviderKind};
 pub use validate::{normalize_origin, validate};
 
 use ipnet::IpNet;
@@ -28,11 +30,13 @@ use crate::constants::{
 };
 
 /// The whole configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// `[gateway]`: listener, pairing, limits.
     pub gateway: GatewayConfig,
+    /// `[provider]`: the language model behind the agent.
+    pub provider: ProviderConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

@@ -67,6 +67,39 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             return Err(invalid(key, "must be at least 1".into()));
         }
     }
+    let p = &config.provider;
+    if p.timeout_secs == 0 || p.timeout_secs > 3_600 {
+        return Err(invalid(
+            "provider.timeout_secs",
+            format!("must be between 1 and 3600, got {}", p.timeout_secs),
+        ));
+    }
+    if let Some(t) = p.temperature
+        && !(0.0..=2.0).contains(&t)
+    {
+        return Err(invalid("provider.temperature", format!("must be between 0 and 2, got {t}")));
+    }
+    if p.model.trim().is_empty() {
+        return Err(invalid("provider.model", "must not be empty".into()));
+    }
+    let base = p
+        .base_url
+        .parse::<Uri>()
+        .ok()
+        .filter(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some());
+    if base.is_none() {
+        return Err(invalid("provider.base_url", format!("{:?} is not an http(s) URL", p.base_url)));
+    }
+    for (name, value) in &p.extra_headers {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_str(value).is_err()
+        {
+            return Err(invalid(
+                &format!("provider.extra_headers.{name}"),
+                "is not a valid HTTP header".into(),
+            ));
+        }
+    }
     for (i, origin) in g.allowed_origins.iter().enumerate() {
         check_origin(origin).map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
     }
