@@ -10,6 +10,7 @@
 //! - [`error`]: the one JSON error envelope `{"error": "...", "code": "SNAKE_CASE"}` that every error
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
 //! - [`audit`]: the hash-chained `AuditLog` trait and its events;
+//! - [`events`]: the `EventBus` trait: ids, replay after an id, lag notices;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
 //! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
@@ -24,6 +25,7 @@ pub mod config;
 pub mod constants;
 pub mod devices;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod limits;
