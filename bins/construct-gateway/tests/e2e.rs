@@ -233,37 +233,60 @@ fn paired_tokens_survive_a_restart_and_only_their_hashes_touch_disk() {
     let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
     assert_eq!(code.len(), 6, "{code}");
 
+    let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).expect("json");
     let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
     assert_eq!(status, 200, "{body}");
-    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let bearer = format!("Bearer {token}");
-    assert_eq!(http(gw.addr, "GET", "/api/status", &[("Authorization", &bearer)]).0, 200);
+    let paired = json(&body);
+    let first = paired["token"].as_str().expect("token").to_owned();
+    let device_id = paired["device_id"].as_str().expect("id").to_owned();
+    assert_eq!(http(gw.addr, "GET", "/api/status", &[("Authorization", &format!("Bearer {first}"))]).0, 200);
     assert_eq!(http(gw.addr, "GET", "/api/status", &[]).0, 401);
 
+    // Rotate with an idempotency key: the new token must not end up stored for replay.
+    let (status, body) = http(
+        gw.addr,
+        "POST",
+        &format!("/api/devices/{device_id}/token/rotate"),
+        &[("Authorization", &format!("Bearer {first}")), ("Idempotency-Key", "rotate-1")],
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = json(&body)["token"].as_str().expect("token").to_owned();
+    let bearer = format!("Bearer {token}");
+    let tokens = [first.clone(), token.clone()];
+
+    // While the gateway runs (WAL not yet checkpointed), and again after it stops: no token on disk.
+    assert_no_plaintext(&data, &tokens);
     sigterm(&gw.child);
     assert_eq!(wait_with_deadline(&mut gw.child, Duration::from_secs(15)).code(), Some(0));
     drop(gw);
+    assert_no_plaintext(&data, &tokens);
 
     let gw = start(home.path(), &[]);
     let (status, body) = http(gw.addr, "GET", "/api/status", &[("Authorization", &bearer)]);
     assert_eq!(status, 200, "the token survived the restart: {body}");
+    assert_eq!(http(gw.addr, "GET", "/api/status", &[("Authorization", &format!("Bearer {first}"))]).0, 401);
     let (_, health) = http_get(gw.addr, "/health");
     assert!(health.contains("\"paired\":true"), "{health}");
     // The code was single use.
     assert_eq!(http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]).0, 403);
+}
 
-    // Nothing under the data directory holds the token itself.
-    let mut stack = vec![data];
+/// No file under `dir` (database, WAL, anything) contains any of `tokens`.
+fn assert_no_plaintext(dir: &Path, tokens: &[String]) {
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(path) = stack.pop() {
         if path.is_dir() {
             stack.extend(std::fs::read_dir(&path).expect("read_dir").map(|e| e.expect("entry").path()));
         } else {
             let bytes = std::fs::read(&path).expect("read");
-            let secret = token.trim_start_matches("cgw_").as_bytes();
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret), "token found in {}", path.display());
+            for token in tokens {
+                let secret = token.trim_start_matches("cgw_").as_bytes();
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret),
+                    "a token was found in {}",
+                    path.display()
+                );
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ async fn rotate(
     State(state): State<ApiState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<([(http::HeaderName, &'static str); 1], Json<Value>), ApiError> {
     let rotated = state.pairing.rotate(&id).await.map_err(|e| match e {
         PairError::Store(store) => store_unavailable(store),
         _ => ApiError::internal(),
@@ -69,9 +69,13 @@ async fn rotate(
     tracing::info!(device_id = %id, "device token rotated");
     let event = AuditEvent::new(AuditKind::TokenRotated).actor(caller.id()).detail(json!({"device_id": id}));
     record(&*state.audit, event).await;
-    Ok(Json(json!({
-        "device_id": paired.device.id,
-        "token": paired.token,
-        "message": "Token rotated; the old token no longer works",
-    })))
+    // The new token must never be cached, nor kept for idempotent replay.
+    Ok((
+        [(http::header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "device_id": paired.device.id,
+            "token": paired.token,
+            "message": "Token rotated; the old token no longer works",
+        })),
+    ))
 }

@@ -68,11 +68,18 @@ fn pair_error(error: PairError) -> ApiError {
 }
 
 /// `POST /pair` with `X-Pairing-Code`: the CLI and legacy flow.
+/// Responses that carry a token or a code: never cached by anyone, never stored for idempotent replay.
+type Secretive<T> = ([(http::HeaderName, &'static str); 1], Json<T>);
+
+fn secretive<T>(body: T) -> Secretive<T> {
+    ([(http::header::CACHE_CONTROL, "no-store")], Json(body))
+}
+
 async fn pair_legacy(
     axum::extract::State(state): axum::extract::State<ApiState>,
     Client(client): Client,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let code = headers.get("x-pairing-code").and_then(|v| v.to_str().ok()).unwrap_or("");
     let device = NewDevice {
         device_type: Some("legacy-pair".into()),
@@ -80,7 +87,7 @@ async fn pair_legacy(
         ..NewDevice::default()
     };
     let paired = state.pairing.pair(client.key, code, device).await.map_err(pair_error)?;
-    Ok(Json(json!({
+    Ok(secretive(json!({
         "paired": true,
         "persisted": true,
         "token": paired.token,
@@ -90,8 +97,8 @@ async fn pair_legacy(
     })))
 }
 
-/// Body of `POST /api/pair`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST /api/pair`. No `Debug`: it holds a pairing code.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PairRequest {
     code: String,
@@ -106,13 +113,13 @@ async fn pair_json(
     axum::extract::State(state): axum::extract::State<ApiState>,
     Client(client): Client,
     Json(body): Json<PairRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let name = clean_label("device_name", body.device_name)?;
     let device_type = clean_label("device_type", body.device_type)?;
     let device =
         NewDevice { name, device_type, ip_address: Some(client.ip.to_string()), ..NewDevice::default() };
     let paired = state.pairing.pair(client.key, &body.code, device).await.map_err(pair_error)?;
-    Ok(Json(json!({
+    Ok(secretive(json!({
         "token": paired.token,
         "device_id": paired.device.id,
         "scopes": paired.device.scopes,
@@ -136,10 +143,10 @@ fn clean_label(field: &str, value: Option<String>) -> Result<Option<String>, Api
 /// `GET /pair/code` (loopback only): the initial code, shown only while no device is paired.
 async fn initial_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let paired = state.devices.device_count().await.map_err(store_unavailable)? > 0;
     let code = if paired { None } else { state.pairing.active_code().await.map_err(store_unavailable)? };
-    Ok(Json(json!({
+    Ok(secretive(json!({
         "success": true,
         "pairing_required": state.pairing.is_required(),
         "pairing_code": code.map(|c| c.code),
@@ -149,7 +156,7 @@ async fn initial_code(
 /// `GET /admin/paircode` (loopback only): the active code, if any.
 async fn current_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let required = state.pairing.is_required();
     let code = state.pairing.active_code().await.map_err(store_unavailable)?;
     let message = match (required, &code) {
@@ -157,7 +164,7 @@ async fn current_code(
         (true, Some(_)) => "Use this one-time code to pair",
         (true, None) => "Pairing is active but no code is available (already paired or code expired)",
     };
-    Ok(Json(json!({
+    Ok(secretive(json!({
         "success": true,
         "pairing_required": required,
         "pairing_code": code.as_ref().map(|c| c.code.clone()),
@@ -169,9 +176,9 @@ async fn current_code(
 /// `POST /admin/paircode/new` (loopback only): a fresh code replacing the active one.
 async fn new_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let code = state.pairing.mint_code(None).await.map_err(pair_error)?;
-    Ok(Json(json!({
+    Ok(secretive(json!({
         "success": true,
         "pairing_required": true,
         "pairing_code": code.code,
@@ -188,8 +195,8 @@ struct InitiateRequest {
     scopes: Option<Scopes>,
 }
 
-/// Response of code-minting routes.
-#[derive(Debug, Serialize)]
+/// Response of code-minting routes. No `Debug`: it holds a pairing code.
+#[derive(Serialize)]
 struct Minted {
     pairing_code: String,
     expires_at: String,
@@ -203,7 +210,7 @@ async fn initiate(
     axum::extract::State(state): axum::extract::State<ApiState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Minted>, ApiError> {
+) -> Result<Secretive<Minted>, ApiError> {
     let request = if body.iter().all(u8::is_ascii_whitespace) {
         InitiateRequest::default()
     } else {
@@ -233,7 +240,7 @@ async fn initiate(
         })?
     };
     let code = state.pairing.mint_code(request.scopes).await.map_err(pair_error)?;
-    Ok(Json(Minted {
+    Ok(secretive(Minted {
         expires_at: expires_at(&code),
         pairing_code: code.code,
         scopes: code.scopes,

@@ -78,6 +78,11 @@ impl Authenticator {
         &self.audit
     }
 
+    /// Whether device tokens are required (`require_pairing`).
+    pub fn requires_pairing(&self) -> bool {
+        self.require_pairing
+    }
+
     /// The principal behind a request's credentials.
     pub async fn authenticate(
         &self,
@@ -87,7 +92,8 @@ impl Authenticator {
         client_ip: IpAddr,
     ) -> Result<Principal, AuthError> {
         if !self.require_pairing {
-            // Only allowed on a loopback bind (config validation): the caller is the local operator.
+            // Only allowed on a loopback bind without proxies (config validation), and the guard admits only
+            // direct local requests: the caller is the local operator.
             return Ok(Principal { kind: PrincipalKind::LocalOperator, scopes: Scopes::FIRST_DEVICE });
         }
         let token =
@@ -150,14 +156,21 @@ impl Authenticator {
     }
 }
 
-/// The bearer token of a request: `Authorization: Bearer`, else a `bearer.<token>` WebSocket subprotocol,
-/// else `token` from `query` (pass `None` unless query tokens are allowed).
+/// The bearer token of a request: `Authorization: Bearer`, else (on a WebSocket upgrade only) a
+/// `bearer.<token>` subprotocol, else `token` from `query` (pass `None` unless query tokens are allowed).
 pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<&'a str> {
     let from_header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|value| {
         let (scheme, token) = value.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
     });
+    let is_websocket = headers
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let from_protocol = || {
+        if !is_websocket {
+            return None;
+        }
         headers
             .get_all(SEC_WEBSOCKET_PROTOCOL)
             .iter()
@@ -190,11 +203,17 @@ mod tests {
         assert_eq!(bearer_token(&headers(&[("authorization", "BEARER abc")]), None), Some("abc"));
         assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")]), None), None);
         assert_eq!(bearer_token(&headers(&[("authorization", "Bearer ")]), None), None);
-        let ws = headers(&[("sec-websocket-protocol", "construct.v1, bearer.tok")]);
+        let ws = headers(&[("sec-websocket-protocol", "construct.v1, bearer.tok"), ("upgrade", "websocket")]);
         assert_eq!(bearer_token(&ws, None), Some("tok"));
+        let not_ws = headers(&[("sec-websocket-protocol", "bearer.tok")]);
+        assert_eq!(bearer_token(&not_ws, None), None, "the subprotocol is a credential only on upgrades");
         assert_eq!(bearer_token(&HeaderMap::new(), Some("a=1&token=q")), Some("q"));
         assert_eq!(bearer_token(&HeaderMap::new(), None), None);
-        let both = headers(&[("authorization", "Bearer h"), ("sec-websocket-protocol", "bearer.p")]);
+        let both = headers(&[
+            ("authorization", "Bearer h"),
+            ("sec-websocket-protocol", "bearer.p"),
+            ("upgrade", "websocket"),
+        ]);
         assert_eq!(bearer_token(&both, Some("token=q")), Some("h"));
     }
 }

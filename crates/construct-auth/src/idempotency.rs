@@ -3,9 +3,10 @@
 //! Mounted inside the guard, so the principal is known. The key is scoped by principal (or, for webhook
 //! routes with no principal, by client address) and by method and path; the fingerprint covers method,
 //! path, query and body. See `construct_core::idempotency` for the semantics. A response is stored only
-//! if it is not a 5xx and its body is at most [`MAX_STORED_BODY`]; otherwise the key is released, so a
-//! retry runs again instead of replaying a failure (upstream consumed the key before the work, so a
-//! retry after a 500 was told "duplicate").
+//! if it is not a 5xx, not marked `Cache-Control: no-store` (responses carrying tokens are, and a token
+//! must never sit in the store), and its body is known to be at most [`MAX_STORED_BODY`]; otherwise the
+//! key is released, so a retry runs again instead of replaying a failure (upstream consumed the key before
+//! the work, so a retry after a 500 was told "duplicate").
 
 use std::sync::Arc;
 
@@ -108,7 +109,12 @@ async fn keyed<S>(state: Idempotency, key: String, request: Request, mut inner: 
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    let scope = scope_of(&request);
+    let Some(scope) = scope_of(&request) else {
+        return match inner.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+    };
     let (parts, body) = request.into_parts();
     // The route's body limit still applies: the body arrives through it.
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
@@ -164,20 +170,26 @@ struct Claim {
 impl Claim {
     async fn settle(&mut self, response: Response) -> Response {
         self.settled = true;
+        // Not stored, and the key released so a retry runs again: server errors; responses marked
+        // `no-store` (they carry secrets such as a new token, which must never sit in the store); and
+        // bodies that are streamed or larger than we keep (passed through untouched, never cut).
+        let no_store = response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-store")));
+        let fits = http_body::Body::size_hint(response.body())
+            .upper()
+            .is_some_and(|upper| upper <= MAX_STORED_BODY as u64);
+        if response.status().is_server_error() || no_store || !fits {
+            self.release().await;
+            return response;
+        }
         let (parts, body) = response.into_parts();
-        let storable = !parts.status.is_server_error();
-        let bytes = match axum::body::to_bytes(body, MAX_STORED_BODY).await {
-            Ok(bytes) if storable => bytes,
-            Ok(bytes) => {
-                self.release().await;
-                return Response::from_parts(parts, Body::from(bytes));
-            }
-            Err(_) => {
-                // Too large (or failed mid-stream) to keep: release the key and report the failure.
-                self.release().await;
-                tracing::warn!("response too large to store for idempotent replay");
-                return ApiError::internal().into_response();
-            }
+        let Ok(bytes) = axum::body::to_bytes(body, MAX_STORED_BODY).await else {
+            // The body failed while being read: nothing valid to store or to send.
+            self.release().await;
+            return ApiError::internal().into_response();
         };
         let stored = StoredResponse {
             status: parts.status.as_u16(),
@@ -244,16 +256,15 @@ fn request_key(headers: &http::HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// Principal (or client address) plus method and path: two callers never share a key space.
-fn scope_of(request: &Request) -> String {
+/// Principal (or, on webhook routes, client address) plus method and path: two callers never share a key
+/// space. `None` when the request carries neither, in which case keys are not honoured at all rather than
+/// pooled.
+fn scope_of(request: &Request) -> Option<String> {
     let who = match request.extensions().get::<Principal>() {
         Some(principal) => format!("principal:{}", principal.id()),
-        None => request
-            .extensions()
-            .get::<ClientInfo>()
-            .map_or_else(|| "anonymous".to_owned(), |c| format!("client:{}", c.key)),
+        None => format!("client:{}", request.extensions().get::<ClientInfo>()?.key),
     };
-    format!("{who} {} {}", request.method(), request.uri().path())
+    Some(format!("{who} {} {}", request.method(), request.uri().path()))
 }
 
 fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> [u8; 32] {

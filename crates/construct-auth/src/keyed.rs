@@ -49,8 +49,9 @@ impl<V: Expiring> BoundedMap<V> {
     }
 
     /// Runs `f` on the entry for `key`, creating it (or using the overflow entry) as described above.
-    /// `f` also receives `now` as nanoseconds since the map's epoch.
-    pub(crate) fn with<R>(&self, key: ClientKey, now: Instant, f: impl FnOnce(&mut V, u64) -> R) -> R {
+    /// `f` also receives `now` as nanoseconds since the map's epoch, and whether the entry is the shared
+    /// overflow entry (which callers may treat more leniently: it stands for many clients).
+    pub(crate) fn with<R>(&self, key: ClientKey, now: Instant, f: impl FnOnce(&mut V, u64, bool) -> R) -> R {
         let now_nanos = now.saturating_duration_since(self.epoch).as_nanos() as u64;
         let index = (self.hasher.hash_one(key) as usize) % self.shards.len();
         let mut shard = match self.shards[index].lock() {
@@ -60,16 +61,16 @@ impl<V: Expiring> BoundedMap<V> {
         };
         let shard = &mut *shard;
         if let Some(entry) = shard.map.get_mut(&key) {
-            return f(entry, now_nanos);
+            return f(entry, now_nanos, false);
         }
         if shard.map.len() >= self.per_shard && shard.next_prune.is_none_or(|at| now >= at) {
             shard.map.retain(|_, v| !v.is_stale(now_nanos));
             shard.next_prune = Some(now + PRUNE_INTERVAL);
         }
         if shard.map.len() < self.per_shard {
-            return f(shard.map.entry(key).or_default(), now_nanos);
+            return f(shard.map.entry(key).or_default(), now_nanos, false);
         }
-        f(&mut shard.overflow, now_nanos)
+        f(&mut shard.overflow, now_nanos, true)
     }
 
     /// Removes `key`'s entry.

@@ -149,6 +149,18 @@ pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response>
             }
         }
         Access::Scope(scope) => {
+            // Without pairing, the only caller is the operator at this machine: anything that did not come
+            // straight from loopback with a loopback Host (DNS rebinding) and same-origin Origin (CSRF) is not.
+            let local = context.resolver.is_direct_loopback(peer, request.headers())
+                && local_host_and_origin(request.headers());
+            if !context.authenticator.requires_pairing() && !local {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    LOOPBACK_ONLY,
+                    "Pairing is disabled, so only direct local requests are accepted",
+                )
+                .into_response());
+            }
             let query = request.uri().query();
             let principal = match context.authenticator.authenticate(request.headers(), query, key, ip).await
             {

@@ -75,7 +75,7 @@ impl KeyedLimiter {
 
     /// Admits or refuses a request from `key` at `now`; a refusal says how long to wait.
     pub fn check_at(&self, key: ClientKey, now: Instant) -> Result<(), Duration> {
-        self.keys.with(key, now, |tat, now| self.gcra.check(&mut tat.0, now).map_err(Duration::from_nanos))
+        self.keys.with(key, now, |tat, now, _| self.gcra.check(&mut tat.0, now).map_err(Duration::from_nanos))
     }
 
     /// Clients currently tracked.

@@ -19,33 +19,25 @@ struct Failures {
     window_start: u64,
     count: u32,
     locked_until: u64,
-}
-
-/// Window and lockout lengths, copied into each entry's check so entries stay small.
-#[derive(Debug, Clone, Copy)]
-struct Policy {
-    max_failures: u32,
-    window: u64,
-    lockout: u64,
-}
-
-impl Failures {
-    fn stale(&self, now: u64, policy: Policy) -> bool {
-        self.locked_until <= now && now.saturating_sub(self.window_start) >= policy.window
-    }
+    /// When the entry stops carrying information: the end of its lockout or of its counting window.
+    expires: u64,
 }
 
 impl Expiring for Failures {
     fn is_stale(&self, now: u64) -> bool {
-        // Without the policy, be conservative: only entries never used or long past are dropped. The window
-        // is re-checked against the policy on access.
-        self.locked_until <= now && self.count == 0
+        now >= self.expires
     }
 }
 
 /// Per-key failure counting and lockout.
+///
+/// The shared overflow entry (used only when the table is full of live entries) counts nothing and never
+/// locks: it stands for many unrelated clients, and one of them must not lock out the rest. The global
+/// pairing budget still bounds guessing from there.
 pub struct FailureLockout {
-    policy: Policy,
+    max_failures: u32,
+    window: u64,
+    lockout: u64,
     keys: BoundedMap<Failures>,
 }
 
@@ -53,47 +45,66 @@ impl FailureLockout {
     /// `max_failures` within `window` lock a key for `lockout`; at most about `max_keys` keys are tracked.
     pub fn new(max_failures: u32, window: Duration, lockout: Duration, max_keys: usize) -> Self {
         Self {
-            policy: Policy {
-                max_failures: max_failures.max(1),
-                window: window.as_nanos() as u64,
-                lockout: lockout.as_nanos() as u64,
-            },
+            max_failures: max_failures.max(1),
+            window: window.as_nanos() as u64,
+            lockout: lockout.as_nanos() as u64,
             keys: BoundedMap::new(max_keys),
         }
     }
 
+    fn locked(entry: &Failures, now: u64) -> Result<(), RetryAfter> {
+        if entry.locked_until > now {
+            Err(RetryAfter::from_duration(Duration::from_nanos(entry.locked_until - now)))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts one failure in `entry`; returns the lockout when it starts one.
+    fn count(&self, entry: &mut Failures, now: u64) -> Option<RetryAfter> {
+        if now.saturating_sub(entry.window_start) >= self.window || entry.count == 0 {
+            entry.window_start = now;
+            entry.count = 0;
+        }
+        entry.count += 1;
+        entry.expires = entry.expires.max(entry.window_start.saturating_add(self.window));
+        if entry.count >= self.max_failures {
+            entry.locked_until = now.saturating_add(self.lockout);
+            entry.expires = entry.expires.max(entry.locked_until);
+            entry.count = 0;
+            return Some(RetryAfter::from_duration(Duration::from_nanos(self.lockout)));
+        }
+        None
+    }
+
     /// `Err` while `key` is locked out.
     pub fn check(&self, key: ClientKey, now: Instant) -> Result<(), RetryAfter> {
-        self.keys.with(key, now, |entry, now| {
-            if entry.locked_until > now {
-                Err(RetryAfter::from_duration(Duration::from_nanos(entry.locked_until - now)))
-            } else {
-                Ok(())
-            }
-        })
+        self.keys.with(key, now, |entry, now, _| Self::locked(entry, now))
     }
 
     /// Records a failure; returns the lockout when this failure starts one.
     pub fn record_failure(&self, key: ClientKey, now: Instant) -> Option<RetryAfter> {
-        let policy = self.policy;
-        self.keys.with(key, now, |entry, now| {
-            if entry.stale(now, policy) || now.saturating_sub(entry.window_start) >= policy.window {
-                *entry = Failures { window_start: now, count: 0, locked_until: entry.locked_until };
-            }
-            entry.count += 1;
-            if entry.count >= policy.max_failures && entry.locked_until <= now {
-                entry.locked_until = now + policy.lockout;
-                entry.count = 0;
-                entry.window_start = now;
-                return Some(RetryAfter::from_duration(Duration::from_nanos(policy.lockout)));
-            }
-            None
+        self.keys.with(key, now, |entry, now, overflow| if overflow { None } else { self.count(entry, now) })
+    }
+
+    /// Checks and counts an attempt in one step, before its outcome is known, so concurrent attempts cannot
+    /// all pass the check: `Err` while locked out; `Ok(Some(_))` when this attempt starts a lockout. Call
+    /// [`Self::clear`] if the attempt succeeds.
+    pub fn attempt(&self, key: ClientKey, now: Instant) -> Result<Option<RetryAfter>, RetryAfter> {
+        self.keys.with(key, now, |entry, now, overflow| {
+            Self::locked(entry, now)?;
+            Ok(if overflow { None } else { self.count(entry, now) })
         })
     }
 
     /// Forgets `key`'s failures (after it succeeds).
     pub fn clear(&self, key: ClientKey) {
         self.keys.remove(key);
+    }
+
+    /// Keys currently tracked.
+    pub fn tracked_keys(&self) -> usize {
+        self.keys.len()
     }
 }
 
@@ -184,6 +195,56 @@ mod tests {
             let _ = lockout.record_failure(k, t0 + Duration::from_millis(u64::from(n)));
         }
         assert!(lockout.check(key(1), t0 + Duration::from_secs(30)).is_err());
+    }
+
+    #[test]
+    fn partial_failures_expire_so_the_table_never_fills_for_good() {
+        let lockout = FailureLockout::new(5, Duration::from_secs(60), Duration::from_secs(300), 16);
+        let t0 = Instant::now();
+        for n in 0..5_000u32 {
+            let k = ClientKey::from_ip(IpAddr::from((0x0b00_0000 + n).to_be_bytes()));
+            let _ = lockout.record_failure(k, t0);
+        }
+        // A minute later, those one-failure entries carry nothing: a new client gets its own entry and
+        // its own count, and is not locked by strangers' failures.
+        let later = t0 + Duration::from_secs(61);
+        for _ in 0..4 {
+            assert_eq!(lockout.record_failure(key(9), later), None);
+        }
+        assert!(lockout.check(key(9), later).is_ok());
+        assert!(lockout.record_failure(key(9), later).is_some(), "its own fifth failure locks it");
+    }
+
+    #[test]
+    fn the_overflow_entry_never_locks_anyone() {
+        let lockout = FailureLockout::new(2, Duration::from_secs(60), Duration::from_secs(300), 16);
+        let t0 = Instant::now();
+        // Fill the table with locked clients.
+        for n in 0..200u32 {
+            let k = ClientKey::from_ip(IpAddr::from((0x0c00_0000 + n).to_be_bytes()));
+            let _ = lockout.record_failure(k, t0);
+            let _ = lockout.record_failure(k, t0);
+        }
+        // Whoever lands in the overflow entry can fail repeatedly without locking out the others there.
+        for n in 0..100u32 {
+            let k = ClientKey::from_ip(IpAddr::from((0x0d00_0000 + n).to_be_bytes()));
+            if lockout.check(k, t0).is_err() {
+                panic!("client {n} was locked by someone else's failures");
+            }
+            let _ = lockout.record_failure(k, t0);
+        }
+    }
+
+    #[test]
+    fn attempts_are_counted_before_their_outcome() {
+        let lockout = FailureLockout::new(3, Duration::from_secs(60), Duration::from_secs(300), 100);
+        let t0 = Instant::now();
+        assert_eq!(lockout.attempt(key(1), t0), Ok(None));
+        assert_eq!(lockout.attempt(key(1), t0), Ok(None));
+        assert_eq!(lockout.attempt(key(1), t0), Ok(Some(RetryAfter(300))));
+        assert!(lockout.attempt(key(1), t0).is_err(), "a burst cannot outrun the count");
+        lockout.clear(key(1));
+        assert_eq!(lockout.attempt(key(1), t0), Ok(None));
     }
 
     #[test]

@@ -124,6 +124,7 @@ impl PairingService {
         }
         let code = PairingCode {
             code: generate_code(&self.rng, self.config.code_length)?,
+            // Validation caps the TTL at 30 days, so this cannot overflow.
             expires_at: OffsetDateTime::now_utc() + Duration::from_secs(self.config.code_ttl_secs),
             scopes,
         };
@@ -151,7 +152,8 @@ impl PairingService {
             return Err(PairError::Disabled);
         }
         let now = Instant::now();
-        self.lockout.check(client, now).map_err(PairError::LockedOut)?;
+        // Counted before the outcome is known, so a burst of parallel guesses cannot all pass the check.
+        let lockout_started = self.lockout.attempt(client, now).map_err(PairError::LockedOut)?;
         let issued = issue_token(&self.rng)?;
         let device = NewDevice { expires_at: self.token_expiry(), ..device };
         let redeemed = self
@@ -170,7 +172,7 @@ impl PairingService {
             }
             None => {
                 record(&*self.audit, AuditEvent::new(AuditKind::PairFailure).client(client)).await;
-                if let Some(wait) = self.lockout.record_failure(client, now) {
+                if let Some(wait) = lockout_started {
                     tracing::warn!(%client, lockout_secs = wait.0, "client locked out after wrong pairing codes");
                     let detail = json!({"reason": "pairing", "lockout_secs": wait.0});
                     record(&*self.audit, AuditEvent::new(AuditKind::Lockout).client(client).detail(detail))

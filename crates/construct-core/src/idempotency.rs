@@ -15,8 +15,8 @@ use crate::devices::StoreError;
 /// Longest accepted key, in bytes.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-/// A response kept for replay.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A response kept for replay. Its `Debug` omits the body.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     /// HTTP status.
     pub status: u16,
@@ -24,6 +24,15 @@ pub struct StoredResponse {
     pub headers: Vec<(String, Vec<u8>)>,
     /// The exact body bytes.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for StoredResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a request with a key should do.

@@ -103,11 +103,13 @@ impl GatewayBuilder {
         });
         let pairing =
             Arc::new(PairingService::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway));
+        // A claim must outlive any request that could still complete it: twice the longest group timeout.
+        let longest =
+            self.groups.iter().filter_map(RouteGroup::timeout_override).fold(defaults.timeout, Duration::max);
         let idempotency = Idempotency::new(self.idempotency.unwrap_or_else(|| {
             Arc::new(MemoryIdempotency::new(
                 Duration::from_secs(gateway.idempotency_ttl_secs),
-                // A claim outlives any request that could complete it.
-                Duration::from_secs(gateway.request_timeout_secs.saturating_mul(2)),
+                longest.saturating_mul(2),
                 gateway.effective_idempotency_max_keys(),
             ))
         }));
@@ -135,7 +137,8 @@ impl GatewayBuilder {
             );
             let (access, rate, idempotent) = (group.access(), group.rate(), group.is_idempotent());
             let mut router = group.into_router();
-            if idempotent {
+            // Only where the guard establishes who is calling: keys are scoped by that, never pooled.
+            if idempotent && matches!(access, Access::Scope(_) | Access::Webhook) {
                 // Inside the guard: the key is scoped by the principal the guard established.
                 router = router.route_layer(idempotency.clone());
             }

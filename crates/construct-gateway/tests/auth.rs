@@ -355,8 +355,17 @@ async fn forwarded_addresses_count_only_through_trusted_proxies() {
 #[tokio::test]
 async fn pairing_disabled_means_local_operator_without_terminal() {
     let h = harness(|l| l.config.gateway.require_pairing = false);
-    let (status, _, body) = call(Method::GET, "/api/devices").send(&h.router).await;
+    let (status, _, body) = call(Method::GET, "/api/devices").from(LOCAL).send(&h.router).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // ...but only for direct local requests: not remote peers, not DNS rebinding, not cross-site pages.
+    for attempt in [
+        call(Method::GET, "/api/devices"),
+        call(Method::GET, "/api/devices").from(LOCAL).header("host", "rebound.evil.example"),
+        call(Method::DELETE, "/api/devices/x").from(LOCAL).header("origin", "https://evil.example"),
+        call(Method::GET, "/api/devices").from(LOCAL).header("x-forwarded-for", "203.0.113.9"),
+    ] {
+        assert_error(&attempt.send(&h.router).await, StatusCode::FORBIDDEN, "LOOPBACK_ONLY");
+    }
     assert_error(
         &call(Method::POST, "/pair").header("x-pairing-code", "1").send(&h.router).await,
         StatusCode::FORBIDDEN,

@@ -184,3 +184,34 @@ async fn device_rotation_is_idempotent_on_the_real_api() {
     assert_error(&rotate().send(&h.router).await, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     assert_eq!(call(Method::GET, "/api/status").token(&new_token).send(&h.router).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn responses_carrying_secrets_are_never_stored() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let initiate =
+        || call(Method::POST, "/api/pairing/initiate").token(&admin).header("idempotency-key", "mint-1");
+    let first = initiate().send(&h.router).await;
+    let second = initiate().send(&h.router).await;
+    assert_eq!((first.0, second.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(first.1["cache-control"], "no-store");
+    assert!(second.1.get("idempotent-replayed").is_none(), "a pairing code was replayed from the store");
+    assert_ne!(first.2["pairing_code"], second.2["pairing_code"]);
+}
+
+#[tokio::test]
+async fn the_same_key_on_another_path_is_another_request() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let h = harness_with(|_| {}, vec![orders(Arc::clone(&counter))]);
+    let (token, _) = pair_first(&h).await;
+    let on = |path: &str| {
+        call(Method::POST, path).token(&token).header("idempotency-key", "same").raw("text/plain", "x")
+    };
+    assert_eq!(on("/test/orders").send(&h.router).await.0, StatusCode::OK);
+    assert_eq!(
+        on("/test/slow").send(&h.router).await.0,
+        StatusCode::OK,
+        "not a reuse: keys are scoped by path"
+    );
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+}

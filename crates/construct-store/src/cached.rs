@@ -59,7 +59,8 @@ impl<S: DeviceStore> CachedDeviceStore<S> {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if entries.revision != revision {
+        // Only ever move forward: a slow lookup that read an older revision must not roll the cache back.
+        if revision > entries.revision {
             *entries = Entries { revision, ..Entries::default() };
         }
         entries

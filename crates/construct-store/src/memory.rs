@@ -67,7 +67,9 @@ impl DeviceStore for MemoryStore {
             s.devices.retain(|(_, d)| d.id != id);
             s.devices.len() != before
         });
-        self.changed();
+        if revoked == Ok(true) {
+            self.changed();
+        }
         revoked
     }
 
@@ -78,7 +80,9 @@ impl DeviceStore for MemoryStore {
                 device.clone()
             })
         });
-        self.changed();
+        if matches!(rotated, Ok(Some(_))) {
+            self.changed();
+        }
         rotated
     }
 
@@ -128,7 +132,9 @@ impl DeviceStore for MemoryStore {
             s.devices.push((*hash, paired.clone()));
             Some(paired)
         });
-        self.changed();
+        if matches!(redeemed, Ok(Some(_))) {
+            self.changed();
+        }
         redeemed
     }
 }

@@ -292,7 +292,9 @@ impl DeviceStore for SqliteStore {
         let revoked = self
             .run(move |c| c.execute("DELETE FROM devices WHERE id = ?1", params![id]).map(|n| n > 0))
             .await;
-        self.changed();
+        if revoked == Ok(true) {
+            self.changed();
+        }
         revoked
     }
 
@@ -316,7 +318,9 @@ impl DeviceStore for SqliteStore {
                 Ok(device)
             })
             .await;
-        self.changed();
+        if matches!(rotated, Ok(Some(_))) {
+            self.changed();
+        }
         rotated
     }
 
@@ -397,7 +401,9 @@ impl DeviceStore for SqliteStore {
             Ok(Some(paired))
         })
         .await;
-        self.changed();
+        if matches!(redeemed, Ok(Some(_))) {
+            self.changed();
+        }
         redeemed
     }
 }
@@ -456,7 +462,8 @@ impl AuditLog for SqliteStore {
     async fn list(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
         let query = query.clone();
         self.run(move |c| {
-            let since = query.since.map_or(i64::MIN, |s| s.unix_timestamp_nanos() as i64);
+            let since =
+                query.since.map_or(i64::MIN, |s| i64::try_from(s.unix_timestamp_nanos()).unwrap_or(i64::MAX));
             let kind = query.kind.map(|k| k.as_str());
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log

@@ -178,6 +178,10 @@ async fn sqlite_survives_reopen_and_keeps_only_hashes() {
     let reopened = SqliteStore::open_in(dir.path()).unwrap();
     let device = reopened.device_by_token(&token_hash).await.unwrap().unwrap();
     assert_eq!(device.name.as_deref(), Some("keep"));
+    // The file holds the hash, as given, and nothing else that identifies the token.
+    let raw = rusqlite::Connection::open(reopened.path()).unwrap();
+    let stored: Vec<u8> = raw.query_row("SELECT token_hash FROM devices", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, token_hash.0.to_vec());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -186,13 +190,17 @@ async fn sqlite_survives_reopen_and_keeps_only_hashes() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_redemptions_of_one_code_pair_one_device() {
     let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(SqliteStore::open_in(dir.path()).unwrap());
+    // Separate connections to one file, as separate processes would have: only the database's own locking
+    // (BEGIN IMMEDIATE) stands between them.
+    let stores: Vec<_> =
+        (0..4).map(|_| std::sync::Arc::new(SqliteStore::open_in(dir.path()).unwrap())).collect();
+    let store = std::sync::Arc::clone(&stores[0]);
     store.set_pairing_code(&code("555555", None)).await.unwrap();
     let attempts = (0..8u8).map(|i| {
-        let store = std::sync::Arc::clone(&store);
+        let store = std::sync::Arc::clone(&stores[usize::from(i) % stores.len()]);
         tokio::spawn(async move {
             store
                 .redeem_pairing_code("555555", now(), new_device("racer"), &TokenHash([i; 32]))

@@ -49,12 +49,29 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
                 .into(),
         ));
     }
+    if !g.require_pairing && !g.trusted_proxies.is_empty() {
+        return Err(invalid(
+            "gateway.require_pairing",
+            "pairing may not be disabled behind trusted proxies: every proxied client would be an admin"
+                .into(),
+        ));
+    }
     let p = &g.pairing;
     if !(6..=12).contains(&p.code_length) {
         return Err(invalid(
             "gateway.pairing.code_length",
             format!("must be between 6 and 12, got {}", p.code_length),
         ));
+    }
+    for (key, value, max) in [
+        ("gateway.pairing.code_ttl_secs", p.code_ttl_secs, 86_400 * 30),
+        ("gateway.pairing.lockout_secs", p.lockout_secs, 86_400 * 30),
+        ("gateway.pairing.global_failure_window_secs", p.global_failure_window_secs, 86_400 * 30),
+        ("gateway.pairing.token_ttl_days", u64::from(p.token_ttl_days), 3_650),
+    ] {
+        if value > max {
+            return Err(invalid(key, format!("must be at most {max}, got {value}")));
+        }
     }
     for (key, value) in [
         ("gateway.pairing.code_ttl_secs", p.code_ttl_secs),
