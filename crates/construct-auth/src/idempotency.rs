@@ -148,8 +148,8 @@ where
         )
         .into_response(),
         Begin::Replay(stored) => replay(stored),
-        Begin::New => {
-            let mut claim = Claim { store: Arc::clone(&state.store), scope, key, settled: false };
+        Begin::New(number) => {
+            let mut claim = Claim { store: Arc::clone(&state.store), scope, key, number, settled: false };
             let response = match inner.call(Request::from_parts(parts, Body::from(bytes))).await {
                 Ok(response) => response,
                 Err(never) => match never {},
@@ -164,6 +164,7 @@ struct Claim {
     store: Arc<dyn IdempotencyStore>,
     scope: String,
     key: String,
+    number: u64,
     settled: bool,
 }
 
@@ -201,14 +202,14 @@ impl Claim {
                 .collect(),
             body: bytes.to_vec(),
         };
-        if let Err(error) = self.store.complete(&self.scope, &self.key, stored).await {
+        if let Err(error) = self.store.complete(&self.scope, &self.key, self.number, stored).await {
             tracing::warn!(%error, "cannot store idempotent response");
         }
         Response::from_parts(parts, Body::from(bytes))
     }
 
     async fn release(&self) {
-        if let Err(error) = self.store.abandon(&self.scope, &self.key).await {
+        if let Err(error) = self.store.abandon(&self.scope, &self.key, self.number).await {
             tracing::warn!(%error, "cannot release idempotency key");
         }
     }
@@ -219,11 +220,15 @@ impl Drop for Claim {
         if self.settled {
             return;
         }
-        let (store, scope, key) =
-            (Arc::clone(&self.store), std::mem::take(&mut self.scope), std::mem::take(&mut self.key));
+        let (store, scope, key, number) = (
+            Arc::clone(&self.store),
+            std::mem::take(&mut self.scope),
+            std::mem::take(&mut self.key),
+            self.number,
+        );
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                let _ = store.abandon(&scope, &key).await;
+                let _ = store.abandon(&scope, &key, number).await;
             });
         }
     }

@@ -38,8 +38,9 @@ impl std::fmt::Debug for StoredResponse {
 /// What a request with a key should do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begin {
-    /// First time: run it, then `complete` or `abandon`.
-    New,
+    /// First time: run it, then `complete` or `abandon` with this claim number. A claim that expired and
+    /// was taken over by a retry no longer matches, so a late finisher cannot overwrite the retry's entry.
+    New(u64),
     /// The first request with this key has not finished.
     InProgress,
     /// Done before with the same request: send this.
@@ -54,9 +55,16 @@ pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` within `scope` for a request with `fingerprint`, or reports what happened to it.
     async fn begin(&self, scope: &str, key: &str, fingerprint: [u8; 32]) -> Result<Begin, StoreError>;
 
-    /// Stores the response of a claimed key for replay.
-    async fn complete(&self, scope: &str, key: &str, response: StoredResponse) -> Result<(), StoreError>;
+    /// Stores the response of the key claimed as `claim` for replay (nothing if the claim is no longer held).
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        claim: u64,
+        response: StoredResponse,
+    ) -> Result<(), StoreError>;
 
-    /// Releases a claimed key without storing anything (the request failed; a retry may run again).
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError>;
+    /// Releases the key claimed as `claim` without storing anything (the request failed; a retry may run
+    /// again). Nothing happens if the claim is no longer held.
+    async fn abandon(&self, scope: &str, key: &str, claim: u64) -> Result<(), StoreError>;
 }

@@ -14,7 +14,7 @@ use construct_core::devices::StoreError;
 use construct_core::idempotency::{Begin, IdempotencyStore, StoredResponse};
 
 enum State {
-    Claimed(Instant),
+    Claimed(Instant, u64),
     Done(StoredResponse),
 }
 
@@ -37,17 +37,24 @@ pub struct MemoryIdempotency {
     claim_ttl: Duration,
     max_keys: usize,
     table: Mutex<Table>,
+    claims: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryIdempotency {
     /// A store keeping responses for `ttl`, claims for `claim_ttl`, at most `max_keys` keys.
     pub fn new(ttl: Duration, claim_ttl: Duration, max_keys: usize) -> Self {
-        Self { ttl, claim_ttl, max_keys: max_keys.max(1), table: Mutex::new(Table::default()) }
+        Self {
+            ttl,
+            claim_ttl,
+            max_keys: max_keys.max(1),
+            table: Mutex::new(Table::default()),
+            claims: std::sync::atomic::AtomicU64::new(1),
+        }
     }
 
     fn expired(&self, entry: &Entry, now: Instant) -> bool {
         match entry.state {
-            State::Claimed(at) => now.duration_since(at) >= self.claim_ttl,
+            State::Claimed(at, _) => now.duration_since(at) >= self.claim_ttl,
             State::Done(_) => now.duration_since(entry.created) >= self.ttl,
         }
     }
@@ -92,7 +99,7 @@ impl IdempotencyStore for MemoryIdempotency {
                         Begin::Mismatch
                     } else {
                         match &entry.state {
-                            State::Claimed(_) => Begin::InProgress,
+                            State::Claimed(..) => Begin::InProgress,
                             State::Done(response) => Begin::Replay(response.clone()),
                         }
                     });
@@ -104,26 +111,35 @@ impl IdempotencyStore for MemoryIdempotency {
                     "idempotency store is full of requests in progress".into(),
                 ));
             }
+            let claim = self.claims.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             table.order.push_back(id.clone());
-            table.entries.insert(id, Entry { fingerprint, created: now, state: State::Claimed(now) });
-            Ok(Begin::New)
+            table.entries.insert(id, Entry { fingerprint, created: now, state: State::Claimed(now, claim) });
+            Ok(Begin::New(claim))
         })?
     }
 
-    async fn complete(&self, scope: &str, key: &str, response: StoredResponse) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        claim: u64,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
         let id = (scope.to_owned(), key.to_owned());
         self.with(|table| {
-            if let Some(entry) = table.entries.get_mut(&id) {
+            if let Some(entry) = table.entries.get_mut(&id)
+                && matches!(entry.state, State::Claimed(_, held) if held == claim)
+            {
                 entry.created = Instant::now();
                 entry.state = State::Done(response);
             }
         })
     }
 
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+    async fn abandon(&self, scope: &str, key: &str, claim: u64) -> Result<(), StoreError> {
         let id = (scope.to_owned(), key.to_owned());
         self.with(|table| {
-            if matches!(table.entries.get(&id).map(|e| &e.state), Some(State::Claimed(_))) {
+            if matches!(table.entries.get(&id).map(|e| &e.state), Some(State::Claimed(_, held)) if *held == claim) {
                 table.entries.remove(&id);
             }
         })

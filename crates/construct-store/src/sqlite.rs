@@ -73,6 +73,8 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (scope, key)
      );
      CREATE INDEX idempotency_age ON idempotency (done, created_nanos);",
+    // 4: claim numbers, so a request whose claim expired cannot complete a retry's entry.
+    "ALTER TABLE idempotency ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Why the database could not be opened.

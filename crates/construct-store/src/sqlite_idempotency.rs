@@ -47,8 +47,8 @@ impl IdempotencyStore for SqliteIdempotency {
             .run(move |c| {
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let expired = "(done = 1 AND created_nanos <= ?1) OR (done = 0 AND created_nanos <= ?2)";
-                let existing: Option<(Vec<u8>, bool, Option<u16>, Option<String>, Option<Vec<u8>>, bool)> = tx
-                    .query_row(
+                let existing: Option<(Vec<u8>, bool, Option<u16>, Option<String>, Option<Vec<u8>>, bool)> =
+                    tx.query_row(
                         &format!(
                             "SELECT fingerprint, done, status, headers, body, {expired} FROM idempotency
                              WHERE scope = ?3 AND key = ?4"
@@ -79,7 +79,10 @@ impl IdempotencyStore for SqliteIdempotency {
                 }
                 let count: i64 = tx.query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0))?;
                 if count >= max_keys {
-                    tx.execute(&format!("DELETE FROM idempotency WHERE {expired}"), params![done_cutoff, claim_cutoff])?;
+                    tx.execute(
+                        &format!("DELETE FROM idempotency WHERE {expired}"),
+                        params![done_cutoff, claim_cutoff],
+                    )?;
                     let count: i64 = tx.query_row("SELECT COUNT(*) FROM idempotency", [], |r| r.get(0))?;
                     if count >= max_keys {
                         tx.execute(
@@ -93,12 +96,16 @@ impl IdempotencyStore for SqliteIdempotency {
                         return Ok(None);
                     }
                 }
+                // Claim numbers only need to differ between successive claims of one key: the claim time in
+                // nanoseconds does, since claims of one key are serialised by this transaction.
+                let claim = now;
                 tx.execute(
-                    "INSERT INTO idempotency (scope, key, fingerprint, done, created_nanos) VALUES (?1, ?2, ?3, 0, ?4)",
-                    params![scope, key, &fingerprint[..], now],
+                    "INSERT INTO idempotency (scope, key, fingerprint, done, created_nanos, claim)
+                     VALUES (?1, ?2, ?3, 0, ?4, ?5)",
+                    params![scope, key, &fingerprint[..], now, claim],
                 )?;
                 tx.commit()?;
-                Ok(Some(Begin::New))
+                Ok(Some(Begin::New(claim.max(0) as u64)))
             })
             .await?;
         outcome.ok_or_else(|| {
@@ -106,7 +113,13 @@ impl IdempotencyStore for SqliteIdempotency {
         })
     }
 
-    async fn complete(&self, scope: &str, key: &str, response: StoredResponse) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        claim: u64,
+        response: StoredResponse,
+    ) -> Result<(), StoreError> {
         let (scope, key) = (scope.to_owned(), key.to_owned());
         let headers =
             serde_json::to_string(&response.headers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -115,21 +128,21 @@ impl IdempotencyStore for SqliteIdempotency {
             .run(move |c| {
                 c.execute(
                     "UPDATE idempotency SET done = 1, status = ?3, headers = ?4, body = ?5, created_nanos = ?6
-                     WHERE scope = ?1 AND key = ?2",
-                    params![scope, key, response.status, headers, response.body, now],
+                     WHERE scope = ?1 AND key = ?2 AND done = 0 AND claim = ?7",
+                    params![scope, key, response.status, headers, response.body, now, claim as i64],
                 )
                 .map(drop)
             })
             .await
     }
 
-    async fn abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+    async fn abandon(&self, scope: &str, key: &str, claim: u64) -> Result<(), StoreError> {
         let (scope, key) = (scope.to_owned(), key.to_owned());
         self.store
             .run(move |c| {
                 c.execute(
-                    "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND done = 0",
-                    params![scope, key],
+                    "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND done = 0 AND claim = ?3",
+                    params![scope, key, claim as i64],
                 )
                 .map(drop)
             })

@@ -21,18 +21,25 @@ fn sqlite(dir: &std::path::Path, ttl: Duration, claim_ttl: Duration, max: usize)
     SqliteIdempotency::new(SqliteStore::open_in(dir).unwrap(), ttl, claim_ttl, max)
 }
 
+fn claim(begun: Begin) -> u64 {
+    match begun {
+        Begin::New(claim) => claim,
+        other => panic!("expected a new claim, got {other:?}"),
+    }
+}
+
 async fn semantics(store: &dyn IdempotencyStore) {
-    assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::New);
+    let k1 = claim(store.begin("alice", "k1", [1; 32]).await.unwrap());
     assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::InProgress);
     assert_eq!(store.begin("alice", "k1", [2; 32]).await.unwrap(), Begin::Mismatch);
-    assert_eq!(store.begin("bob", "k1", [1; 32]).await.unwrap(), Begin::New, "scoped");
-    store.complete("alice", "k1", response("first")).await.unwrap();
+    claim(store.begin("bob", "k1", [1; 32]).await.unwrap());
+    store.complete("alice", "k1", k1, response("first")).await.unwrap();
     assert_eq!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::Replay(response("first")));
     assert_eq!(store.begin("alice", "k1", [2; 32]).await.unwrap(), Begin::Mismatch);
-    assert_eq!(store.begin("alice", "k2", [1; 32]).await.unwrap(), Begin::New);
-    store.abandon("alice", "k2").await.unwrap();
-    assert_eq!(store.begin("alice", "k2", [1; 32]).await.unwrap(), Begin::New, "released");
-    store.abandon("alice", "k1").await.unwrap();
+    let k2 = claim(store.begin("alice", "k2", [1; 32]).await.unwrap());
+    store.abandon("alice", "k2", k2).await.unwrap();
+    claim(store.begin("alice", "k2", [1; 32]).await.unwrap());
+    store.abandon("alice", "k1", k1).await.unwrap();
     assert!(
         matches!(store.begin("alice", "k1", [1; 32]).await.unwrap(), Begin::Replay(_)),
         "abandon keeps responses"
@@ -40,22 +47,32 @@ async fn semantics(store: &dyn IdempotencyStore) {
 }
 
 async fn expiry(store: &dyn IdempotencyStore) {
-    assert_eq!(store.begin("a", "k", [1; 32]).await.unwrap(), Begin::New);
+    let stale = claim(store.begin("a", "k", [1; 32]).await.unwrap());
     tokio::time::sleep(Duration::from_millis(60)).await;
-    assert_eq!(store.begin("a", "k", [1; 32]).await.unwrap(), Begin::New, "stale claim expired");
-    store.complete("a", "k", response("x")).await.unwrap();
+    let retry = claim(store.begin("a", "k", [1; 32]).await.unwrap());
+    assert_ne!(stale, retry);
+    // The first request finishes late: it must not complete (or release) the retry's claim.
+    store.complete("a", "k", stale, response("late")).await.unwrap();
+    store.abandon("a", "k", stale).await.unwrap();
+    assert_eq!(
+        store.begin("a", "k", [1; 32]).await.unwrap(),
+        Begin::InProgress,
+        "the retry still holds the key"
+    );
+    store.complete("a", "k", retry, response("x")).await.unwrap();
+    assert_eq!(store.begin("a", "k", [1; 32]).await.unwrap(), Begin::Replay(response("x")));
     tokio::time::sleep(Duration::from_millis(60)).await;
-    assert_eq!(store.begin("a", "k", [2; 32]).await.unwrap(), Begin::New, "response expired");
+    claim(store.begin("a", "k", [2; 32]).await.unwrap());
 }
 
 async fn bounded(store: &dyn IdempotencyStore) {
     for k in ["a", "b"] {
-        store.begin("s", k, [0; 32]).await.unwrap();
-        store.complete("s", k, response(k)).await.unwrap();
+        let c = claim(store.begin("s", k, [0; 32]).await.unwrap());
+        store.complete("s", k, c, response(k)).await.unwrap();
     }
-    store.begin("s", "running", [0; 32]).await.unwrap();
-    store.begin("s", "c", [0; 32]).await.unwrap();
-    store.begin("s", "d", [0; 32]).await.unwrap();
+    claim(store.begin("s", "running", [0; 32]).await.unwrap());
+    claim(store.begin("s", "c", [0; 32]).await.unwrap());
+    claim(store.begin("s", "d", [0; 32]).await.unwrap());
     assert_eq!(
         store.begin("s", "running", [0; 32]).await.unwrap(),
         Begin::InProgress,
@@ -84,8 +101,8 @@ async fn sqlite_replays_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = sqlite(dir.path(), Duration::from_secs(300), Duration::from_secs(60), 100);
-        store.begin("p", "k", [7; 32]).await.unwrap();
-        store.complete("p", "k", response("kept")).await.unwrap();
+        let c = claim(store.begin("p", "k", [7; 32]).await.unwrap());
+        store.complete("p", "k", c, response("kept")).await.unwrap();
     }
     let reopened = sqlite(dir.path(), Duration::from_secs(300), Duration::from_secs(60), 100);
     assert_eq!(reopened.begin("p", "k", [7; 32]).await.unwrap(), Begin::Replay(response("kept")));
@@ -96,6 +113,8 @@ enum Op {
     Begin(u8, u8, u8),
     Complete(u8, u8, u8),
     Abandon(u8, u8),
+    /// Completes with a claim number nobody holds, as a request whose claim was taken over would.
+    CompleteStale(u8, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -103,13 +122,14 @@ fn op() -> impl Strategy<Value = Op> {
         (0u8..2, 0u8..3, 0u8..2).prop_map(|(s, k, f)| Op::Begin(s, k, f)),
         (0u8..2, 0u8..3, 0u8..4).prop_map(|(s, k, b)| Op::Complete(s, k, b)),
         (0u8..2, 0u8..3).prop_map(|(s, k)| Op::Abandon(s, k)),
+        (0u8..2, 0u8..3).prop_map(|(s, k)| Op::CompleteStale(s, k)),
     ]
 }
 
 /// The reference: what each key holds.
 #[derive(Clone, PartialEq)]
 enum Model {
-    Claimed([u8; 32]),
+    Claimed([u8; 32], u64),
     Done([u8; 32], StoredResponse),
 }
 
@@ -119,30 +139,38 @@ async fn check_against_model(store: &dyn IdempotencyStore, ops: &[Op]) -> Result
         match *op {
             Op::Begin(s, k, f) => {
                 let fp = [f; 32];
-                let expected = match model.get(&(s, k)) {
-                    None => {
-                        model.insert((s, k), Model::Claimed(fp));
-                        Begin::New
-                    }
-                    Some(Model::Claimed(held) | Model::Done(held, _)) if *held != fp => Begin::Mismatch,
-                    Some(Model::Claimed(_)) => Begin::InProgress,
-                    Some(Model::Done(_, r)) => Begin::Replay(r.clone()),
-                };
                 let got = store.begin(&s.to_string(), &k.to_string(), fp).await.unwrap();
-                prop_assert_eq!(got, expected);
+                match model.get(&(s, k)) {
+                    None => {
+                        let Begin::New(claim) = got else {
+                            return Err(TestCaseError::fail(format!("expected New, got {got:?}")));
+                        };
+                        model.insert((s, k), Model::Claimed(fp, claim));
+                    }
+                    Some(Model::Claimed(held, _) | Model::Done(held, _)) if *held != fp => {
+                        prop_assert_eq!(got, Begin::Mismatch)
+                    }
+                    Some(Model::Claimed(..)) => prop_assert_eq!(got, Begin::InProgress),
+                    Some(Model::Done(_, r)) => prop_assert_eq!(got, Begin::Replay(r.clone())),
+                }
             }
             Op::Complete(s, k, b) => {
                 let r = response(&b.to_string());
-                if let Some(Model::Claimed(fp)) = model.get(&(s, k)).cloned() {
+                if let Some(Model::Claimed(fp, claim)) = model.get(&(s, k)).cloned() {
                     model.insert((s, k), Model::Done(fp, r.clone()));
-                    store.complete(&s.to_string(), &k.to_string(), r).await.unwrap();
+                    store.complete(&s.to_string(), &k.to_string(), claim, r).await.unwrap();
                 }
             }
             Op::Abandon(s, k) => {
-                if let Some(Model::Claimed(_)) = model.get(&(s, k)) {
+                if let Some(Model::Claimed(_, claim)) = model.get(&(s, k)).cloned() {
                     model.remove(&(s, k));
+                    store.abandon(&s.to_string(), &k.to_string(), claim).await.unwrap();
                 }
-                store.abandon(&s.to_string(), &k.to_string()).await.unwrap();
+            }
+            Op::CompleteStale(s, k) => {
+                // Nothing may change: no claim number is u64::MAX.
+                store.complete(&s.to_string(), &k.to_string(), u64::MAX, response("stale")).await.unwrap();
+                store.abandon(&s.to_string(), &k.to_string(), u64::MAX).await.unwrap();
             }
         }
     }
