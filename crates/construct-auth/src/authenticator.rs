@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use construct_core::audit::{AuditEvent, AuditKind, AuditLog, record};
 use construct_core::config::GatewayConfig;
 use construct_core::devices::{DeviceStore, StoreError};
-use construct_core::limits::RetryAfter;
+use construct_core::limits::{LockoutState, RetryAfter};
 use construct_core::principal::{Principal, PrincipalKind, Scopes};
 use http::HeaderMap;
 use http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
@@ -51,7 +51,7 @@ pub struct Authenticator {
     audit: Arc<dyn AuditLog>,
     require_pairing: bool,
     allow_query_token: bool,
-    lockout: FailureLockout,
+    lockout: Arc<dyn LockoutState>,
     touched: RwLock<HashMap<String, Instant>>,
 }
 
@@ -63,14 +63,20 @@ impl Authenticator {
             audit,
             require_pairing: gateway.require_pairing,
             allow_query_token: gateway.allow_query_token,
-            lockout: FailureLockout::new(
+            lockout: Arc::new(FailureLockout::new(
                 10,
                 Duration::from_secs(60),
                 Duration::from_secs(300),
                 gateway.effective_rate_limit_max_keys(),
-            ),
+            )),
             touched: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Keeps the wrong-token lockout in shared state (for replicas) instead of in process.
+    pub fn with_lockout(mut self, lockout: Arc<dyn LockoutState>) -> Self {
+        self.lockout = lockout;
+        self
     }
 
     /// Where this authenticator records security events (the guard records scope denials there too).
@@ -109,9 +115,8 @@ impl Authenticator {
                 })
             }
             _ => {
-                let at = Instant::now();
-                self.lockout.check(client, at).map_err(AuthError::LockedOut)?;
-                if let Some(wait) = self.lockout.record_failure(client, at) {
+                self.lockout.check(client.ip()).await.map_err(AuthError::LockedOut)?;
+                if let Some(wait) = self.lockout.record_failure(client.ip()).await {
                     tracing::warn!(%client, lockout_secs = wait.0, "client locked out after wrong tokens");
                     let detail = serde_json::json!({"reason": "bearer", "lockout_secs": wait.0});
                     record(&*self.audit, AuditEvent::new(AuditKind::Lockout).client(client).detail(detail))

@@ -9,7 +9,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use construct_core::limits::RetryAfter;
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use construct_core::limits::{FailureBudgetState, LockoutState, RetryAfter};
 
 use crate::client::ClientKey;
 use crate::keyed::{BoundedMap, Expiring};
@@ -108,6 +111,32 @@ impl FailureLockout {
     }
 }
 
+#[async_trait]
+impl LockoutState for FailureLockout {
+    async fn check(&self, client: IpAddr) -> Result<(), RetryAfter> {
+        FailureLockout::check(self, ClientKey::from_ip(client), Instant::now())
+    }
+
+    async fn record_failure(&self, client: IpAddr) -> Option<RetryAfter> {
+        FailureLockout::record_failure(self, ClientKey::from_ip(client), Instant::now())
+    }
+
+    async fn attempt(&self, client: IpAddr) -> Result<Option<RetryAfter>, RetryAfter> {
+        FailureLockout::attempt(self, ClientKey::from_ip(client), Instant::now())
+    }
+
+    async fn clear(&self, client: IpAddr) {
+        FailureLockout::clear(self, ClientKey::from_ip(client));
+    }
+}
+
+#[async_trait]
+impl FailureBudgetState for FailureBudget {
+    async fn record(&self) -> bool {
+        FailureBudget::record(self, Instant::now())
+    }
+}
+
 /// Failures from all clients within a window, against a budget.
 pub struct FailureBudget {
     budget: u32,
@@ -145,7 +174,6 @@ impl FailureBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::IpAddr;
 
     fn key(n: u8) -> ClientKey {
         ClientKey::from_ip(IpAddr::from([10, 0, 0, n]))

@@ -7,12 +7,12 @@
 //! `code_ttl_secs` and are single use.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use construct_core::audit::{AuditEvent, AuditKind, AuditLog, record};
 use construct_core::config::{GatewayConfig, PairingConfig};
 use construct_core::devices::{Device, DeviceStore, NewDevice, PairingCode, StoreError};
-use construct_core::limits::RetryAfter;
+use construct_core::limits::{FailureBudgetState, LockoutState, RetryAfter};
 use construct_core::principal::Scopes;
 use ring::rand::SystemRandom;
 use serde_json::json;
@@ -70,24 +70,24 @@ pub struct PairingService {
     config: PairingConfig,
     require_pairing: bool,
     rng: SystemRandom,
-    lockout: FailureLockout,
-    budget: FailureBudget,
+    lockout: Arc<dyn LockoutState>,
+    budget: Arc<dyn FailureBudgetState>,
 }
 
 impl PairingService {
     /// A service over `store`, recording to `audit`, configured by `[gateway]` and `[gateway.pairing]`.
     pub fn new(store: Arc<dyn DeviceStore>, audit: Arc<dyn AuditLog>, gateway: &GatewayConfig) -> Self {
         let config = gateway.pairing.clone();
-        let lockout = FailureLockout::new(
+        let lockout: Arc<dyn LockoutState> = Arc::new(FailureLockout::new(
             config.max_failed_attempts,
             Duration::from_secs(config.lockout_secs),
             Duration::from_secs(config.lockout_secs),
             gateway.effective_rate_limit_max_keys(),
-        );
-        let budget = FailureBudget::new(
+        ));
+        let budget: Arc<dyn FailureBudgetState> = Arc::new(FailureBudget::new(
             config.global_failure_budget,
             Duration::from_secs(config.global_failure_window_secs),
-        );
+        ));
         Self {
             store,
             audit,
@@ -97,6 +97,17 @@ impl PairingService {
             lockout,
             budget,
         }
+    }
+
+    /// Keeps lockouts and the global failure budget in shared state (for replicas) instead of in process.
+    pub fn with_failure_state(
+        mut self,
+        lockout: Arc<dyn LockoutState>,
+        budget: Arc<dyn FailureBudgetState>,
+    ) -> Self {
+        self.lockout = lockout;
+        self.budget = budget;
+        self
     }
 
     /// Whether pairing is required (and so possible).
@@ -151,9 +162,8 @@ impl PairingService {
         if !self.require_pairing {
             return Err(PairError::Disabled);
         }
-        let now = Instant::now();
         // Counted before the outcome is known, so a burst of parallel guesses cannot all pass the check.
-        let lockout_started = self.lockout.attempt(client, now).map_err(PairError::LockedOut)?;
+        let lockout_started = self.lockout.attempt(client.ip()).await.map_err(PairError::LockedOut)?;
         let issued = issue_token(&self.rng)?;
         let device = NewDevice { expires_at: self.token_expiry(), ..device };
         let redeemed = self
@@ -162,7 +172,7 @@ impl PairingService {
             .await?;
         match redeemed {
             Some(device) => {
-                self.lockout.clear(client);
+                self.lockout.clear(client.ip()).await;
                 tracing::info!(device_id = %device.id, %client, scopes = %device.scopes.to_list(), "device paired");
                 let detail = json!({"device_type": device.device_type, "scopes": device.scopes});
                 let event =
@@ -178,7 +188,7 @@ impl PairingService {
                     record(&*self.audit, AuditEvent::new(AuditKind::Lockout).client(client).detail(detail))
                         .await;
                 }
-                if self.budget.record(now) {
+                if self.budget.record().await {
                     tracing::warn!(
                         "global pairing failure budget exhausted; invalidating the active pairing code"
                     );

@@ -29,6 +29,31 @@ pub trait RateLimiter: Send + Sync {
     async fn check(&self, class: RateClass, client: IpAddr) -> Result<(), RetryAfter>;
 }
 
+/// Failed credentials per client, and the lockout they lead to. Shared by replicas through a shared
+/// backend, so that a client cannot spread its guesses over several gateways.
+#[async_trait]
+pub trait LockoutState: Send + Sync {
+    /// `Err` while `client` is locked out.
+    async fn check(&self, client: IpAddr) -> Result<(), RetryAfter>;
+
+    /// Records a failure; returns the lockout when this failure starts one.
+    async fn record_failure(&self, client: IpAddr) -> Option<RetryAfter>;
+
+    /// Checks and counts an attempt in one atomic step, before its outcome is known: `Err` while locked
+    /// out, `Ok(Some(_))` when this attempt starts a lockout. Call `clear` if the attempt succeeds.
+    async fn attempt(&self, client: IpAddr) -> Result<Option<RetryAfter>, RetryAfter>;
+
+    /// Forgets `client`'s failures.
+    async fn clear(&self, client: IpAddr);
+}
+
+/// Failures from all clients together within a window, against a budget.
+#[async_trait]
+pub trait FailureBudgetState: Send + Sync {
+    /// Records a failure; `true` exactly when it exhausts the budget (which then starts over).
+    async fn record(&self) -> bool;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
