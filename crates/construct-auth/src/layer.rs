@@ -122,9 +122,14 @@ pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response>
     let key = ClientKey::from_ip(ip);
     request.extensions_mut().insert(ClientInfo { ip, key });
 
-    if let Some(class) = guard.rate
-        && let Err(wait) = context.limiter.check(class, ip).await
-    {
+    let admitted = match guard.rate {
+        None => Ok(()),
+        Some(class) => match context.limiter.check_now(class, ip) {
+            Some(decision) => decision,
+            None => context.limiter.check(class, ip).await,
+        },
+    };
+    if let Err(wait) = admitted {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RATE_LIMITED,

@@ -112,7 +112,7 @@ impl GatewayRateLimiter {
     }
 
     /// Checks synchronously (the in-memory limiter never waits).
-    pub fn check_now(&self, class: RateClass, key: ClientKey) -> Result<(), RetryAfter> {
+    pub fn check_key(&self, class: RateClass, key: ClientKey) -> Result<(), RetryAfter> {
         let Some(limiter) = self.class(class) else { return Ok(()) };
         limiter.check_at(key, Instant::now()).map_err(RetryAfter::from_duration)
     }
@@ -121,7 +121,11 @@ impl GatewayRateLimiter {
 #[async_trait]
 impl RateLimiter for GatewayRateLimiter {
     async fn check(&self, class: RateClass, client: IpAddr) -> Result<(), RetryAfter> {
-        self.check_now(class, ClientKey::from_ip(client))
+        self.check_key(class, ClientKey::from_ip(client))
+    }
+
+    fn check_now(&self, class: RateClass, client: IpAddr) -> Option<Result<(), RetryAfter>> {
+        Some(self.check_key(class, ClientKey::from_ip(client)))
     }
 }
 
@@ -154,7 +158,7 @@ mod tests {
         let config = GatewayConfig { pair_rate_limit_per_minute: 0, ..Default::default() };
         let limiter = GatewayRateLimiter::from_config(&config);
         for _ in 0..1000 {
-            assert!(limiter.check_now(RateClass::Pair, key(1)).is_ok());
+            assert!(limiter.check_key(RateClass::Pair, key(1)).is_ok());
         }
     }
 
@@ -166,11 +170,11 @@ mod tests {
             ..Default::default()
         };
         let limiter = GatewayRateLimiter::from_config(&config);
-        assert!(limiter.check_now(RateClass::Pair, key(1)).is_ok());
-        assert!(limiter.check_now(RateClass::Pair, key(1)).is_ok());
-        assert!(limiter.check_now(RateClass::Pair, key(1)).is_err());
+        assert!(limiter.check_key(RateClass::Pair, key(1)).is_ok());
+        assert!(limiter.check_key(RateClass::Pair, key(1)).is_ok());
+        assert!(limiter.check_key(RateClass::Pair, key(1)).is_err());
         for _ in 0..3 {
-            assert!(limiter.check_now(RateClass::Webhook, key(1)).is_ok());
+            assert!(limiter.check_key(RateClass::Webhook, key(1)).is_ok());
         }
     }
 

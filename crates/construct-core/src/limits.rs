@@ -27,6 +27,13 @@ impl RetryAfter {
 pub trait RateLimiter: Send + Sync {
     /// Admits the request, or says how long the client must wait.
     async fn check(&self, class: RateClass, client: IpAddr) -> Result<(), RetryAfter>;
+
+    /// The same decision without waiting, when the implementation can make it in memory; `None` means
+    /// "call `check`". Lets the per-request path skip the boxed future of an async call.
+    fn check_now(&self, class: RateClass, client: IpAddr) -> Option<Result<(), RetryAfter>> {
+        let _ = (class, client);
+        None
+    }
 }
 
 /// Failed credentials per client, and the lockout they lead to. Shared by replicas through a shared
