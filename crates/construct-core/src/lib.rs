@@ -11,6 +11,7 @@
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
 //! - [`audit`]: the hash-chained `AuditLog` trait and its events;
 //! - [`events`]: the `EventBus` trait: ids, replay after an id, lag notices;
+//! - [`history`]: the `SessionHistory` trait behind conversations;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
 //! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
@@ -27,6 +28,7 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod history;
 pub mod idempotency;
 pub mod limits;
 pub mod principal;

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::any;
+use construct_agent::Agent;
 use construct_api::{ApiShared, ApiState};
 use construct_auth::{
     AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, Idempotency, PairingService,
@@ -17,10 +18,14 @@ use construct_core::LoadedConfig;
 use construct_core::audit::AuditLog;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
+use construct_core::events::EventBus;
+use construct_core::history::SessionHistory;
 use construct_core::idempotency::IdempotencyStore;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
-use construct_store::{MemoryAuditLog, MemoryIdempotency, MemoryStore};
+use construct_store::{MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore};
+use construct_webhooks::signature::SecretHash;
+use construct_webhooks::{WebhookShared, WebhookState};
 use std::time::Instant;
 use tokio::net::TcpListener;
 
@@ -39,9 +44,30 @@ pub struct GatewayBuilder {
     devices: Arc<dyn DeviceStore>,
     idempotency: Option<Arc<dyn IdempotencyStore>>,
     audit: Arc<dyn AuditLog>,
+    agent: Option<Arc<dyn Agent>>,
+    events: Arc<dyn EventBus>,
+    history: Arc<dyn SessionHistory>,
 }
 
 impl GatewayBuilder {
+    /// Sets the agent (default: the one `[provider]` configures).
+    pub fn agent(mut self, agent: Arc<dyn Agent>) -> Self {
+        self.agent = Some(agent);
+        self
+    }
+
+    /// Sets the event bus (default: in memory).
+    pub fn event_bus(mut self, events: Arc<dyn EventBus>) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Sets where conversations are kept (default: in memory, bounded).
+    pub fn session_history(mut self, history: Arc<dyn SessionHistory>) -> Self {
+        self.history = history;
+        self
+    }
+
     /// Sets the audit log (default: in memory; `run_gateway` uses SQLite).
     pub fn audit_log(mut self, audit: Arc<dyn AuditLog>) -> Self {
         self.audit = audit;
@@ -103,9 +129,14 @@ impl GatewayBuilder {
         });
         let pairing =
             Arc::new(PairingService::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway));
-        // A claim must outlive any request that could still complete it: twice the longest group timeout.
-        let longest =
-            self.groups.iter().filter_map(RouteGroup::timeout_override).fold(defaults.timeout, Duration::max);
+        // A claim must outlive any request that could still complete it: twice the longest group timeout
+        // (the webhook group waits for a whole agent turn).
+        let turn = Duration::from_secs(state.config.provider.timeout_secs + 5);
+        let longest = self
+            .groups
+            .iter()
+            .filter_map(RouteGroup::timeout_override)
+            .fold(defaults.timeout.max(turn), Duration::max);
         let idempotency = Idempotency::new(self.idempotency.unwrap_or_else(|| {
             Arc::new(MemoryIdempotency::new(
                 Duration::from_secs(gateway.idempotency_ttl_secs),
@@ -121,8 +152,29 @@ impl GatewayBuilder {
             started: Instant::now(),
         });
 
+        let agent = match self.agent {
+            Some(agent) => agent,
+            None => construct_agent::from_config(&state.config.provider)?,
+        };
+        let webhook_secret = state
+            .config
+            .channels_config
+            .webhook
+            .as_ref()
+            .and_then(|w| w.secret.as_ref())
+            .filter(|s| !s.is_empty())
+            .map(|s| SecretHash::of(s.expose()));
+        let webhooks = WebhookState::new(WebhookShared {
+            agent,
+            events: Arc::clone(&self.events),
+            history: Arc::clone(&self.history),
+            secret: webhook_secret,
+            turn_timeout: Duration::from_secs(state.config.provider.timeout_secs),
+        });
+
         let mut groups = vec![routes::route_group(state.clone())];
         groups.extend(construct_api::route_groups(api));
+        groups.extend(construct_webhooks::route_groups(webhooks));
         groups.extend(self.groups);
         let mut app = Router::new();
         let mut route_table = Vec::new();
@@ -207,6 +259,9 @@ impl Gateway {
             devices: Arc::new(MemoryStore::new()),
             idempotency: None,
             audit: Arc::new(MemoryAuditLog::new()),
+            agent: None,
+            events: Arc::new(MemoryEventBus::default()),
+            history: Arc::new(MemoryHistory::default()),
         }
     }
 

@@ -30,6 +30,9 @@ pub enum GatewayError {
     /// The state store could not be opened.
     #[error(transparent)]
     Store(#[from] construct_store::StoreOpenError),
+    /// The agent could not be built from `[provider]`.
+    #[error("provider: {0}")]
+    Agent(#[from] construct_agent::AgentError),
     /// Another I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -52,7 +52,10 @@ pub async fn run_gateway_with(
     let idempotency = SqliteIdempotency::new(
         store.clone(),
         Duration::from_secs(g.idempotency_ttl_secs),
-        Duration::from_secs(g.request_timeout_secs.saturating_mul(2)),
+        // Twice the longest group timeout: the webhook group waits for a whole agent turn.
+        Duration::from_secs(
+            g.request_timeout_secs.max(loaded.config.provider.timeout_secs + 5).saturating_mul(2),
+        ),
         g.effective_idempotency_max_keys(),
     );
     let gateway = Gateway::builder(loaded)

@@ -8,6 +8,7 @@
 //! - [`audit`]: the audit log's hash chain, with [`MemoryAuditLog`] (SQLite implements it too);
 //! - [`MemoryIdempotency`] and [`SqliteIdempotency`]: idempotency keys and stored responses, bounded and
 //!   TTL'd;
+//! - [`MemoryHistory`]: conversation history per session, bounded (SQLite sessions arrive with chat);
 //! - [`MemoryEventBus`]: the in-process event bus (replay ring plus bounded broadcast);
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
@@ -20,6 +21,7 @@
 pub mod audit;
 mod cached;
 mod events;
+mod history;
 mod idempotency;
 mod memory;
 mod sqlite;
@@ -28,6 +30,7 @@ mod sqlite_idempotency;
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
 pub use events::MemoryEventBus;
+pub use history::MemoryHistory;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, StoreOpenError};

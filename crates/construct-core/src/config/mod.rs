@@ -7,6 +7,7 @@
 //! [`load`] layers defaults, the TOML file and the environment with figment, then [`validate`]s the result
 //! so that a bad value fails startup with the key that holds it.
 
+mod channels;
 mod env;
 mod load;
 mod provider;
@@ -14,6 +15,7 @@ mod validate;
 
 use std::net::IpAddr;
 
+pub use channels::{ChannelsConfig, WebhookChannelConfig};
 pub use env::{EnvVars, parse_bool};
 pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
@@ -37,6 +39,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// `[provider]`: the language model behind the agent.
     pub provider: ProviderConfig,
+    /// `[channels_config.*]`: messaging channels, all off until configured.
+    pub channels_config: ChannelsConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

@@ -20,6 +20,13 @@ pub struct Harness {
     _dir: tempfile::TempDir,
 }
 
+impl Harness {
+    /// A harness around a gateway built elsewhere (the directory must outlive it).
+    pub fn from_parts(gateway: Gateway, dir: tempfile::TempDir) -> Self {
+        Self { router: gateway.router(), gateway, _dir: dir }
+    }
+}
+
 pub fn harness(configure: impl FnOnce(&mut LoadedConfig)) -> Harness {
     harness_with(configure, Vec::new())
 }

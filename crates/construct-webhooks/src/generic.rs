@@ -1,0 +1,232 @@
+//! `POST /webhook`: the generic webhook. A prompt in, the agent's answer out, synchronously.
+//!
+//! Chat scope (the route group's guard), plus `X-Webhook-Secret` when `[channels_config.webhook] secret` is
+//! set: checked first, on the raw request, before the body is parsed. `X-Session-Id` keeps a conversation
+//! across calls (upstream accepted it and ignored it). The route's timeout is the provider's turn timeout
+//! plus a margin, not the global 30 s, and a client that hangs up cancels the turn.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::post;
+use bytes::Bytes;
+use construct_agent::{Agent, AgentError, Message, Role, TurnRequest};
+use construct_core::events::EventBus;
+use construct_core::extract::Json;
+use construct_core::history::{HistoryMessage, SessionHistory};
+use construct_core::principal::Scope;
+use construct_core::routes::{Access, RateClass, RouteGroup};
+use construct_core::{ApiError, ErrorCode};
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::parse::WebhookBody;
+use crate::signature::SecretHash;
+
+/// 401 for a wrong or missing webhook secret or signature.
+pub const INVALID_SIGNATURE: ErrorCode = ErrorCode::new("INVALID_SIGNATURE");
+/// 400 for an `X-Session-Id` that is too long or holds unsafe characters.
+pub const INVALID_SESSION_ID: ErrorCode = ErrorCode::new("INVALID_SESSION_ID");
+/// 502 when the agent failed.
+pub const AGENT_ERROR: ErrorCode = ErrorCode::new("AGENT_ERROR");
+/// 504 when the agent ran out of time.
+pub const AGENT_TIMEOUT: ErrorCode = ErrorCode::new("AGENT_TIMEOUT");
+
+/// Messages of history sent with each turn.
+pub const HISTORY_LIMIT: usize = 50;
+/// Longest accepted session id.
+pub const MAX_SESSION_ID_LEN: usize = 128;
+
+/// What the webhook routes share.
+#[derive(Clone)]
+pub struct WebhookState(Arc<WebhookShared>);
+
+/// The parts of [`WebhookState`].
+pub struct WebhookShared {
+    /// Runs turns.
+    pub agent: Arc<dyn Agent>,
+    /// Where `webhook_received`, `agent_start`, `agent_end` and `error` go.
+    pub events: Arc<dyn EventBus>,
+    /// Conversations by `X-Session-Id`.
+    pub history: Arc<dyn SessionHistory>,
+    /// The generic webhook's secret, if configured.
+    pub secret: Option<SecretHash>,
+    /// The provider's turn timeout.
+    pub turn_timeout: Duration,
+}
+
+impl WebhookState {
+    /// State made of these parts.
+    pub fn new(shared: WebhookShared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+/// The webhook route groups.
+pub fn route_groups(state: WebhookState) -> Vec<RouteGroup> {
+    let timeout = state.0.turn_timeout + Duration::from_secs(5);
+    vec![
+        RouteGroup::new("webhook", Access::Scope(Scope::Chat))
+            .rate_class(Some(RateClass::Webhook))
+            .timeout(timeout)
+            .route("/webhook", post(generic))
+            .with_state(state),
+    ]
+}
+
+fn invalid_body(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::INVALID_BODY, message.into())
+}
+
+/// Parses `{"message": "..."}` from raw bytes: 400 for bad JSON, 422 for the wrong shape or an empty message.
+fn parse_body(body: &[u8]) -> Result<String, ApiError> {
+    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_JSON,
+                "Invalid JSON body. Expected: {\"message\": \"...\"}",
+            )
+        } else {
+            invalid_body(format!("Expected {{\"message\": \"...\"}}: {e}"))
+        }
+    })?;
+    if parsed.message.trim().is_empty() {
+        return Err(invalid_body("message must not be empty"));
+    }
+    Ok(parsed.message)
+}
+
+fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("x-session-id") else { return Ok(None) };
+    let invalid = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            INVALID_SESSION_ID,
+            format!("X-Session-Id must be 1-{MAX_SESSION_ID_LEN} characters of A-Z a-z 0-9 . _ : -"),
+        )
+    };
+    let id = raw.to_str().map_err(|_| invalid())?.trim();
+    let valid = !id.is_empty()
+        && id.len() <= MAX_SESSION_ID_LEN
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if valid { Ok(Some(id.to_owned())) } else { Err(invalid()) }
+}
+
+fn role_of(name: &str) -> Role {
+    match name {
+        "system" => Role::System,
+        "assistant" => Role::Assistant,
+        _ => Role::User,
+    }
+}
+
+async fn publish(events: &dyn EventBus, kind: &str, payload: Value) {
+    if let Err(error) = events.publish(kind, payload).await {
+        tracing::warn!(%error, kind, "cannot publish event");
+    }
+}
+
+async fn generic(
+    State(state): State<WebhookState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let state = &*state.0;
+    if let Some(secret) = &state.secret {
+        let presented = headers.get("x-webhook-secret").and_then(|v| v.to_str().ok()).unwrap_or("");
+        secret.check(presented).map_err(|_| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                INVALID_SIGNATURE,
+                "Invalid or missing X-Webhook-Secret header",
+            )
+        })?;
+    }
+    let message = parse_body(&body)?;
+    let session = session_of(&headers)?;
+    let history = match &session {
+        Some(id) => state.history.load(id, HISTORY_LIMIT).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot load session history");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::NOT_READY,
+                "Session history unavailable",
+            )
+        })?,
+        None => Vec::new(),
+    };
+    let model = state.agent.model().to_owned();
+    publish(&*state.events, "webhook_received", json!({"channel": "webhook", "session_id": session})).await;
+    publish(&*state.events, "agent_start", json!({"channel": "webhook", "model": model})).await;
+
+    let request = TurnRequest {
+        history: history.iter().map(|m| Message::new(role_of(&m.role), m.content.clone())).collect(),
+        input: message.clone(),
+    };
+    // Dropping the handler (the client hung up, or the route timed out) cancels the turn.
+    let cancel = CancellationToken::new();
+    let _cancel_on_drop = cancel.clone().drop_guard();
+    let (events, mut stream) = mpsc::channel(64);
+    let (result, ()) = tokio::join!(state.agent.run_turn(request, events, cancel), async {
+        // The synchronous webhook answers with the final text only; streamed pieces are not needed.
+        while stream.recv().await.is_some() {}
+    });
+    publish(&*state.events, "agent_end", json!({"channel": "webhook", "ok": result.is_ok()})).await;
+
+    match result {
+        Ok(answer) => {
+            if let Some(id) = &session {
+                let turn = vec![
+                    HistoryMessage { role: "user".into(), content: message },
+                    HistoryMessage { role: "assistant".into(), content: answer.clone() },
+                ];
+                if let Err(error) = state.history.append(id, turn).await {
+                    tracing::warn!(%error, "cannot record session history");
+                }
+            }
+            Ok(Json(json!({ "response": answer, "model": model })))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "webhook turn failed");
+            publish(&*state.events, "error", json!({"component": "webhook", "kind": error.kind()})).await;
+            Err(match error {
+                AgentError::Timeout => {
+                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, AGENT_TIMEOUT, "The agent took too long")
+                }
+                AgentError::RateLimited { retry_after } => ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::RATE_LIMITED,
+                    "The model provider is rate limiting requests",
+                )
+                .with_retry_after(retry_after.unwrap_or(30)),
+                _ => ApiError::new(StatusCode::BAD_GATEWAY, AGENT_ERROR, "The agent could not answer"),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_and_session_ids() {
+        assert_eq!(parse_body(br#"{"message":"hi"}"#).unwrap(), "hi");
+        assert_eq!(parse_body(b"{").unwrap_err().code(), ErrorCode::INVALID_JSON);
+        assert_eq!(parse_body(br#"{"other":1}"#).unwrap_err().code(), ErrorCode::INVALID_BODY);
+        assert_eq!(parse_body(br#"{"message":42}"#).unwrap_err().code(), ErrorCode::INVALID_BODY);
+        assert_eq!(parse_body(br#"{"message":"  "}"#).unwrap_err().code(), ErrorCode::INVALID_BODY);
+        let mut h = HeaderMap::new();
+        assert_eq!(session_of(&h).unwrap(), None);
+        h.insert("x-session-id", "chat-1".parse().unwrap());
+        assert_eq!(session_of(&h).unwrap().as_deref(), Some("chat-1"));
+        for bad in ["a b", "../x", "", &"x".repeat(129)] {
+            h.insert("x-session-id", bad.parse().unwrap());
+            assert_eq!(session_of(&h).unwrap_err().code(), INVALID_SESSION_ID, "{bad:?}");
+        }
+    }
+}
