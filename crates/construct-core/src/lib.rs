@@ -12,6 +12,7 @@
 //! - [`audit`]: the hash-chained `AuditLog` trait and its events;
 //! - [`events`]: the `EventBus` trait: ids, replay after an id, lag notices;
 //! - [`history`]: the `SessionHistory` trait behind conversations;
+//! - [`queue`]: the durable, deduplicating `WorkQueue` behind the channel webhooks;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
 //! - [`idempotency`]: the `IdempotencyStore` trait and its Stripe-style semantics;
@@ -32,6 +33,7 @@ pub mod history;
 pub mod idempotency;
 pub mod limits;
 pub mod principal;
+pub mod queue;
 pub mod readiness;
 pub mod routes;
 pub mod secret;

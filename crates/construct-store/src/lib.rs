@@ -6,6 +6,7 @@
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
 //! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
 //! - [`audit`]: the audit log's hash chain, with [`MemoryAuditLog`] (SQLite implements it too);
+//! - [`SqliteWorkQueue`]: durable webhook work, deduplicated by provider message id, serialised per session;
 //! - [`MemoryIdempotency`] and [`SqliteIdempotency`]: idempotency keys and stored responses, bounded and
 //!   TTL'd;
 //! - [`MemoryHistory`]: conversation history per session, bounded (SQLite sessions arrive with chat);
@@ -26,6 +27,7 @@ mod idempotency;
 mod memory;
 mod sqlite;
 mod sqlite_idempotency;
+mod sqlite_queue;
 
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
@@ -35,3 +37,4 @@ pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
 pub use sqlite::{SqliteStore, StoreOpenError};
 pub use sqlite_idempotency::SqliteIdempotency;
+pub use sqlite_queue::SqliteWorkQueue;

@@ -75,6 +75,24 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX idempotency_age ON idempotency (done, created_nanos);",
     // 4: claim numbers, so a request whose claim expired cannot complete a retry's entry.
     "ALTER TABLE idempotency ADD COLUMN claim INTEGER NOT NULL DEFAULT 0;",
+    // 5: webhook work and the dedupe keys of provider message ids.
+    "CREATE TABLE work_queue (
+         id            INTEGER PRIMARY KEY AUTOINCREMENT,
+         channel       TEXT NOT NULL,
+         provider_id   TEXT,
+         session       TEXT NOT NULL,
+         payload       TEXT NOT NULL,
+         attempts      INTEGER NOT NULL DEFAULT 0,
+         ready_nanos   INTEGER NOT NULL,
+         claimed_until INTEGER
+     );
+     CREATE INDEX work_queue_ready ON work_queue (ready_nanos, id);
+     CREATE TABLE work_dedupe (
+         channel     TEXT NOT NULL,
+         provider_id TEXT NOT NULL,
+         seen_nanos  INTEGER NOT NULL,
+         PRIMARY KEY (channel, provider_id)
+     );",
 ];
 
 /// Why the database could not be opened.
