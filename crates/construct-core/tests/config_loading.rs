@@ -243,3 +243,63 @@ fn provider_section_defaults_env_key_and_rules() {
         assert!(text.contains(key), "{toml}: {text}");
     }
 }
+
+#[test]
+fn an_enabled_channel_without_its_secret_does_not_start() {
+    let fx = Fixture::new();
+    let cases = [
+        (
+            "[channels_config.whatsapp]\naccess_token = \"t\"\nphone_number_id = \"1\"\nverify_token = \"v\"\n",
+            "channels_config.whatsapp.app_secret",
+        ),
+        (
+            "[channels_config.wati]\napi_url = \"https://wati.example\"\napi_token = \"t\"\nverify_token = \"v\"\n",
+            "channels_config.wati.webhook_secret",
+        ),
+        (
+            "[channels_config.linq]\napi_token = \"t\"\napi_base_url = \"https://linq.example\"\n",
+            "channels_config.linq.signing_secret",
+        ),
+        (
+            "[channels_config.nextcloud_talk]\nbase_url = \"https://cloud.example\"\n",
+            "channels_config.nextcloud_talk.webhook_secret",
+        ),
+        ("[channels_config.gmail_push]\nenabled = true\n", "channels_config.gmail_push.webhook_secret"),
+    ];
+    for (toml, key) in cases {
+        let path = fx.write("c.toml", toml);
+        let mut sources = fx.sources(&[]);
+        sources.config_file = Some(path);
+        let text = load(&sources).unwrap_err().to_string();
+        assert!(text.contains(key), "{toml}: {text}");
+    }
+    // A disabled Gmail section needs nothing.
+    let path = fx.write("off.toml", "[channels_config.gmail_push]\nenabled = false\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path);
+    assert!(load(&sources).is_ok());
+}
+
+#[test]
+fn channel_secrets_from_the_environment_and_never_printed() {
+    let fx = Fixture::new();
+    let path = fx.write(
+        "wa.toml",
+        "[channels_config.whatsapp]\naccess_token = \"tok-123\"\nphone_number_id = \"1\"\nverify_token = \"v\"\napp_secret = \"from-file\"\n\n[channels_config.gmail_push]\nenabled = true\n",
+    );
+    let mut sources = fx.sources(&[
+        ("CONSTRUCT_WHATSAPP_APP_SECRET", "from-env"),
+        ("GMAIL_PUSH_WEBHOOK_SECRET", "gmail-env"),
+    ]);
+    sources.config_file = Some(path);
+    let loaded = load(&sources).expect("load");
+    let channels = &loaded.config.channels_config;
+    let whatsapp = channels.whatsapp.as_ref().expect("whatsapp");
+    assert_eq!(whatsapp.app_secret.expose(), "from-env", "the environment wins");
+    assert_eq!(whatsapp.api_base_url, "https://graph.facebook.com/v18.0");
+    assert_eq!(channels.gmail_push.as_ref().expect("gmail").webhook_secret.expose(), "gmail-env", "fallback");
+    let printed = toml::to_string(&loaded.config).expect("toml");
+    for secret in ["tok-123", "from-env", "from-file", "gmail-env"] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+    }
+}

@@ -98,6 +98,16 @@ pub(super) fn overrides(env: &EnvVars) -> Result<Vec<EnvOverride>, ConfigError> 
             value: Value::from(raw.trim().to_owned()),
         });
     }
+    // Channel secrets from the environment win over the file, as upstream; Gmail's is the fallback only.
+    for (var, key) in [
+        ("CONSTRUCT_WHATSAPP_APP_SECRET", "channels_config.whatsapp.app_secret"),
+        ("CONSTRUCT_LINQ_SIGNING_SECRET", "channels_config.linq.signing_secret"),
+        ("CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET", "channels_config.nextcloud_talk.webhook_secret"),
+    ] {
+        if let Some(raw) = env.get(var) {
+            out.push(EnvOverride { var, key, value: Value::from(raw.trim().to_owned()) });
+        }
+    }
     if let Some(raw) = env.get(TIMEOUT_ENV) {
         let secs = parse_timeout_secs(raw).map_err(|reason| invalid(TIMEOUT_ENV, reason))?;
         out.push(EnvOverride {

@@ -119,6 +119,12 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     }
 
     let mut config: Config = figment.extract().map_err(|e| from_figment(e, config_file.as_deref()))?;
+    if let (Some(gmail), Some(secret)) =
+        (config.channels_config.gmail_push.as_mut(), sources.env.get("GMAIL_PUSH_WEBHOOK_SECRET"))
+        && gmail.webhook_secret.is_empty()
+    {
+        gmail.webhook_secret = crate::secret::Secret::new(secret.trim());
+    }
     let mut warnings = unknown_keys(&figment);
     warnings.extend(unknown_env_vars(&sources.env));
     validate(&config).map_err(|err| match err {
@@ -158,6 +164,9 @@ pub const KNOWN_ENV_VARS: &[&str] = &[
     "CONSTRUCT_ALLOW_PUBLIC_BIND",
     "CONSTRUCT_GATEWAY_TIMEOUT_SECS",
     "CONSTRUCT_PROVIDER_API_KEY",
+    "CONSTRUCT_WHATSAPP_APP_SECRET",
+    "CONSTRUCT_LINQ_SIGNING_SECRET",
+    "CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET",
 ];
 
 fn unknown_env_vars(env: &EnvVars) -> Vec<String> {

@@ -15,7 +15,10 @@ mod validate;
 
 use std::net::IpAddr;
 
-pub use channels::{ChannelsConfig, WebhookChannelConfig};
+pub use channels::{
+    ChannelsConfig, GmailPushConfig, LinqConfig, NextcloudTalkConfig, WatiConfig, WebhookChannelConfig,
+    WhatsAppConfig,
+};
 pub use env::{EnvVars, parse_bool};
 pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,

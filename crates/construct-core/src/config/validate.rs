@@ -117,6 +117,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    for (key, empty) in super::channels::required_keys(&config.channels_config) {
+        if empty {
+            return Err(invalid(
+                key,
+                "is required when this channel is configured (a channel never runs unverified)".into(),
+            ));
+        }
+    }
     for (i, origin) in g.allowed_origins.iter().enumerate() {
         check_origin(origin).map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
     }
