@@ -88,6 +88,29 @@ pub struct NewDevice {
     pub expires_at: Option<OffsetDateTime>,
 }
 
+impl NewDevice {
+    /// The device this request becomes when it redeems `code` at `now`, as device `id` among
+    /// `existing_devices` others. Every store builds new devices here, so the scope rule lives in one place.
+    pub fn into_device(
+        self,
+        id: String,
+        code: &PairingCode,
+        existing_devices: u64,
+        now: OffsetDateTime,
+    ) -> Device {
+        Device {
+            id,
+            name: self.name,
+            device_type: self.device_type,
+            scopes: scopes_for_new_device(code, existing_devices),
+            paired_at: now,
+            last_seen: Some(now),
+            ip_address: self.ip_address,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
 /// The active one-time pairing code.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PairingCode {

@@ -4,9 +4,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use construct_core::devices::{
-    Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash, scopes_for_new_device,
-};
+use construct_core::devices::{Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash};
 use time::OffsetDateTime;
 
 /// Everything in one mutex: operations are short and must be atomic with respect to each other.
@@ -119,16 +117,8 @@ impl DeviceStore for MemoryStore {
         let redeemed = self.with(|s| {
             let code = s.code.as_ref().filter(|c| c.expires_at > now && c.matches(candidate))?.clone();
             s.code = None;
-            let paired = Device {
-                id: uuid::Uuid::new_v4().to_string(),
-                name: device.name,
-                device_type: device.device_type,
-                scopes: scopes_for_new_device(&code, s.devices.len() as u64),
-                paired_at: now,
-                last_seen: Some(now),
-                ip_address: device.ip_address,
-                expires_at: device.expires_at,
-            };
+            let paired =
+                device.into_device(uuid::Uuid::new_v4().to_string(), &code, s.devices.len() as u64, now);
             s.devices.push((*hash, paired.clone()));
             Some(paired)
         });

@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use construct_core::audit::{AuditEntry, AuditEvent, AuditLog, AuditQuery, Verification};
-use construct_core::devices::{
-    Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash, scopes_for_new_device,
-};
+use construct_core::devices::{Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash};
 use construct_core::principal::Scopes;
 
 use crate::audit::{GENESIS, next_entry, verify_chain};
@@ -392,16 +390,7 @@ impl DeviceStore for SqliteStore {
                 return Ok(None);
             };
             let existing: i64 = tx.query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))?;
-            let paired = Device {
-                id: uuid::Uuid::new_v4().to_string(),
-                name: device.name,
-                device_type: device.device_type,
-                scopes: scopes_for_new_device(&code, existing.max(0) as u64),
-                paired_at: now,
-                last_seen: Some(now),
-                ip_address: device.ip_address,
-                expires_at: device.expires_at,
-            };
+            let paired = device.into_device(uuid::Uuid::new_v4().to_string(), &code, existing.max(0) as u64, now);
             tx.execute("DELETE FROM pairing_code", [])?;
             tx.execute(
                 "INSERT INTO devices (id, token_hash, name, device_type, scopes, paired_at, last_seen, ip_address, expires_at)
