@@ -29,7 +29,7 @@ pub struct RandomUnavailable;
 pub fn issue_token(rng: &SystemRandom) -> Result<IssuedToken, RandomUnavailable> {
     let mut secret = [0u8; 32];
     rng.fill(&mut secret).map_err(|_| RandomUnavailable)?;
-    let token = format!("{TOKEN_PREFIX}{}", hex(&secret));
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
     let hash = hash_token(&token);
     Ok(IssuedToken { token, hash })
 }
@@ -39,10 +39,6 @@ pub fn hash_token(token: &str) -> TokenHash {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
     TokenHash(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub fn seal(prev_hash: &str, entry: &AuditEntry) -> String {
     let mut context = Context::new(&SHA256);
     context.update(prev_hash.as_bytes());
     context.update(&entry.canonical_bytes());
-    context.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(context.finish())
 }
 
 /// A new entry at position `id` after `prev_hash`, sealed.
