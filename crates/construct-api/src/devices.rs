@@ -15,7 +15,7 @@ use construct_core::{ApiError, ErrorCode};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{ApiState, store_unavailable};
+use crate::{ApiState, Secretive, secretive, store_unavailable};
 
 /// 404 for an unknown device id.
 pub const DEVICE_NOT_FOUND: ErrorCode = ErrorCode::new("DEVICE_NOT_FOUND");
@@ -60,7 +60,7 @@ async fn rotate(
     State(state): State<ApiState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
-) -> Result<([(http::HeaderName, &'static str); 1], Json<Value>), ApiError> {
+) -> Result<Secretive<Value>, ApiError> {
     let rotated = state.pairing.rotate(&id).await.map_err(|e| match e {
         PairError::Store(store) => store_unavailable(store),
         _ => ApiError::internal(),
@@ -69,13 +69,9 @@ async fn rotate(
     tracing::info!(device_id = %id, "device token rotated");
     let event = AuditEvent::new(AuditKind::TokenRotated).actor(caller.id()).detail(json!({"device_id": id}));
     record(&*state.audit, event).await;
-    // The new token must never be cached, nor kept for idempotent replay.
-    Ok((
-        [(http::header::CACHE_CONTROL, "no-store")],
-        Json(json!({
-            "device_id": paired.device.id,
-            "token": paired.token,
-            "message": "Token rotated; the old token no longer works",
-        })),
-    ))
+    Ok(secretive(json!({
+        "device_id": paired.device.id,
+        "token": paired.token,
+        "message": "Token rotated; the old token no longer works",
+    })))
 }

@@ -68,6 +68,15 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
     groups
 }
 
+/// A response that carries a token or a pairing code: `Cache-Control: no-store`, so no cache keeps it and
+/// the idempotency layer never stores it for replay.
+pub(crate) type Secretive<T> = ([(http::HeaderName, &'static str); 1], construct_core::extract::Json<T>);
+
+/// Wraps `body` as a [`Secretive`] response.
+pub(crate) fn secretive<T>(body: T) -> Secretive<T> {
+    ([(http::header::CACHE_CONTROL, "no-store")], construct_core::extract::Json(body))
+}
+
 /// Maps a store failure to a 503 envelope, logging the cause.
 pub(crate) fn store_unavailable(error: impl std::fmt::Display) -> construct_core::ApiError {
     tracing::error!(%error, "store unavailable");

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use construct_auth::{Client, PairError};
 use construct_core::devices::{NewDevice, PairingCode};
-use construct_core::extract::Json;
+use construct_core::extract::{Json, from_json_slice};
 use construct_core::principal::{Scope, Scopes};
 use construct_core::routes::{Access, RateClass, RouteGroup};
 use construct_core::{ApiError, ErrorCode};
@@ -17,7 +17,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{ApiState, store_unavailable};
+use crate::{ApiState, Secretive, secretive, store_unavailable};
 
 /// 403 for a wrong, expired or used code.
 pub const INVALID_PAIRING_CODE: ErrorCode = ErrorCode::new("INVALID_PAIRING_CODE");
@@ -68,13 +68,6 @@ fn pair_error(error: PairError) -> ApiError {
 }
 
 /// `POST /pair` with `X-Pairing-Code`: the CLI and legacy flow.
-/// Responses that carry a token or a code: never cached by anyone, never stored for idempotent replay.
-type Secretive<T> = ([(http::HeaderName, &'static str); 1], Json<T>);
-
-fn secretive<T>(body: T) -> Secretive<T> {
-    ([(http::header::CACHE_CONTROL, "no-store")], Json(body))
-}
-
 async fn pair_legacy(
     axum::extract::State(state): axum::extract::State<ApiState>,
     Client(client): Client,
@@ -225,19 +218,7 @@ async fn initiate(
                 "Expected Content-Type: application/json",
             ));
         }
-        serde_json::from_slice(&body).map_err(|e| {
-            let status = if e.is_syntax() || e.is_eof() {
-                StatusCode::BAD_REQUEST
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let code = if status == StatusCode::BAD_REQUEST {
-                ErrorCode::INVALID_JSON
-            } else {
-                ErrorCode::INVALID_BODY
-            };
-            ApiError::new(status, code, e.to_string())
-        })?
+        from_json_slice(&body)?
     };
     let code = state.pairing.mint_code(request.scopes).await.map_err(pair_error)?;
     Ok(secretive(Minted {

@@ -191,15 +191,7 @@ pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.append(*k, HeaderValue::from_static(v));
-        }
-        map
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn bearer_sources_in_order() {

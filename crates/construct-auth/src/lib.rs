@@ -32,3 +32,17 @@ pub use layer::{AuthContext, Caller, Client, ClientInfo, Guard};
 pub use limiter::GatewayRateLimiter;
 pub use lockout::{FailureBudget, FailureLockout};
 pub use pairing::{PairError, Paired, PairingService};
+
+#[cfg(test)]
+mod test_support {
+    use http::{HeaderMap, HeaderValue};
+
+    /// A header map from static pairs, repeated names appended.
+    pub(crate) fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+}

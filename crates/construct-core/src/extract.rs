@@ -58,6 +58,23 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// Parses JSON from raw bytes with the same errors as [`Json`]: 400 `INVALID_JSON` for a syntax error or a
+/// truncated document, 422 `INVALID_BODY` for JSON of the wrong shape. For handlers that must look at the
+/// raw bytes first (to verify a signature, or to accept an empty body).
+pub fn from_json_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_JSON, format!("Invalid JSON: {e}"))
+        } else {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::INVALID_BODY,
+                format!("Unexpected JSON: {e}"),
+            )
+        }
+    })
+}
+
 /// Query-string extractor with envelope rejections (400 `INVALID_QUERY`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
@@ -101,5 +118,28 @@ where
                 // A route registered without the parameters its handler expects: our bug, not the client's.
                 _ => ApiError::internal(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Shape {
+        #[allow(dead_code)]
+        n: u8,
+    }
+
+    #[test]
+    fn json_from_slice_errors() {
+        assert!(from_json_slice::<Shape>(br#"{"n": 1}"#).is_ok());
+        assert_eq!(from_json_slice::<Shape>(b"{").unwrap_err().code(), ErrorCode::INVALID_JSON);
+        assert_eq!(from_json_slice::<Shape>(b"").unwrap_err().code(), ErrorCode::INVALID_JSON);
+        let wrong = from_json_slice::<Shape>(br#"{"n": 300}"#).unwrap_err();
+        assert_eq!(
+            (wrong.status(), wrong.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::INVALID_BODY)
+        );
     }
 }

@@ -13,7 +13,7 @@ use axum::routing::post;
 use bytes::Bytes;
 use construct_agent::{Agent, AgentError, Message, Role, TurnRequest};
 use construct_core::events::EventBus;
-use construct_core::extract::Json;
+use construct_core::extract::{Json, from_json_slice};
 use construct_core::history::{HistoryMessage, SessionHistory};
 use construct_core::principal::Scope;
 use construct_core::routes::{Access, RateClass, RouteGroup};
@@ -83,17 +83,7 @@ fn invalid_body(message: impl Into<String>) -> ApiError {
 
 /// Parses `{"message": "..."}` from raw bytes: 400 for bad JSON, 422 for the wrong shape or an empty message.
 fn parse_body(body: &[u8]) -> Result<String, ApiError> {
-    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_JSON,
-                "Invalid JSON body. Expected: {\"message\": \"...\"}",
-            )
-        } else {
-            invalid_body(format!("Expected {{\"message\": \"...\"}}: {e}"))
-        }
-    })?;
+    let parsed: WebhookBody = from_json_slice(body)?;
     if parsed.message.trim().is_empty() {
         return Err(invalid_body("message must not be empty"));
     }
