@@ -23,7 +23,9 @@ use construct_core::history::SessionHistory;
 use construct_core::idempotency::IdempotencyStore;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
-use construct_store::{MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore};
+use construct_store::{
+    CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore,
+};
 use construct_webhooks::signature::SecretHash;
 use construct_webhooks::{WebhookShared, WebhookState};
 use std::time::Instant;
@@ -34,7 +36,7 @@ use crate::middleware::{self, limits::RouteLimits};
 use crate::readiness::{DataDirCheck, Readiness};
 use crate::routes;
 use crate::serve::{ServeOptions, serve};
-use crate::state::{AppState, PairedCache, SharedState};
+use crate::state::{AppState, SharedState};
 
 /// Builds a [`Gateway`]. See [`Gateway::builder`].
 pub struct GatewayBuilder {
@@ -95,8 +97,10 @@ impl GatewayBuilder {
 
     /// Sets the device store. Without one, devices live in memory and are forgotten on exit, which is
     /// right for tests and wrong for a real gateway: `run_gateway` uses SQLite under the data directory.
-    pub fn device_store(mut self, devices: Arc<dyn DeviceStore>) -> Self {
-        self.devices = devices;
+    /// The store is always read through a [`CachedDeviceStore`], so token lookups and `/health` do not
+    /// query it on every request.
+    pub fn device_store<S: DeviceStore + 'static>(mut self, devices: S) -> Self {
+        self.devices = Arc::new(CachedDeviceStore::new(devices));
         self
     }
 
@@ -114,7 +118,6 @@ impl GatewayBuilder {
             data_dir: self.loaded.data_dir,
             readiness: Readiness::new(checks),
             devices: self.devices,
-            paired: PairedCache::default(),
         });
         let gateway = &state.config.gateway;
         let defaults = RouteLimits {
@@ -256,7 +259,7 @@ impl Gateway {
             loaded,
             groups: Vec::new(),
             checks: Vec::new(),
-            devices: Arc::new(MemoryStore::new()),
+            devices: Arc::new(CachedDeviceStore::new(MemoryStore::new())),
             idempotency: None,
             audit: Arc::new(MemoryAuditLog::new()),
             agent: None,

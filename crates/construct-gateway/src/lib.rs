@@ -28,4 +28,4 @@ pub use construct_core::routes::{Access, RateClass, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
 pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_with};
-pub use state::{AppState, PairedCache, SharedState};
+pub use state::{AppState, SharedState};

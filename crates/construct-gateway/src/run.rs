@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
-use construct_store::{CachedDeviceStore, SqliteIdempotency, SqliteStore};
+use construct_store::{SqliteIdempotency, SqliteStore};
 use std::time::Duration;
 
 use crate::builder::Gateway;
@@ -61,7 +61,7 @@ pub async fn run_gateway_with(
     let gateway = Gateway::builder(loaded)
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
-        .device_store(Arc::new(CachedDeviceStore::new(store)))
+        .device_store(store)
         .build()?;
     let listener = gateway.bind().await?;
     let addr = listener.local_addr()?;

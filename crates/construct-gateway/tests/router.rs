@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -114,7 +113,7 @@ async fn health_is_minimal() {
 #[tokio::test]
 async fn health_reports_pairing_settings_and_status() {
     use construct_core::devices::{DeviceStore, NewDevice, PairingCode, TokenHash};
-    let store = Arc::new(construct_store::MemoryStore::new());
+    let store = construct_store::MemoryStore::new();
     let now = time::OffsetDateTime::now_utc();
     let code =
         PairingCode { code: "123456".into(), expires_at: now + time::Duration::minutes(5), scopes: None };

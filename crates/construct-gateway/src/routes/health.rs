@@ -14,10 +14,16 @@ use serde_json::{Map, Value, json};
 use crate::state::AppState;
 
 /// `GET /health`: `{"status":"ok","version","require_pairing","paired"}`. Always 200 while the process
-/// can answer; `paired` may lag the store by up to a second, and is false when the store cannot be read
-/// (which is logged).
+/// can answer; `paired` comes from the cached device count (current for changes made through this
+/// gateway, within a second for other processes) and is false when the store cannot be read (logged).
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
-    let paired = state.paired.get(state.devices.as_ref()).await;
+    let paired = match state.devices.device_count().await {
+        Ok(count) => count > 0,
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the device count");
+            false
+        }
+    };
     no_store(Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
