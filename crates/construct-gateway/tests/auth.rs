@@ -424,3 +424,17 @@ async fn security_events_land_in_the_audit_log() {
         assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_QUERY");
     }
 }
+
+#[tokio::test]
+async fn minting_codes_is_refused_when_pairing_is_disabled() {
+    let h = harness(|l| l.config.gateway.require_pairing = false);
+    let got = call(Method::POST, "/admin/paircode/new").from(LOCAL).send(&h.router).await;
+    assert_error(&got, StatusCode::FORBIDDEN, "PAIRING_DISABLED");
+    let got = call(Method::POST, "/api/pairing/initiate").from(LOCAL).send(&h.router).await;
+    assert_error(&got, StatusCode::FORBIDDEN, "PAIRING_DISABLED");
+    let (status, _, body) = call(Method::GET, "/admin/paircode").from(LOCAL).send(&h.router).await;
+    assert_eq!(
+        (status, body["pairing_code"].clone(), body["pairing_required"].clone()),
+        (StatusCode::OK, Value::Null, json!(false))
+    );
+}
