@@ -6,7 +6,8 @@
 //!   query run on tokio's blocking pool so the async workers never wait on disk;
 //! - [`MemoryStore`]: the same semantics in memory, for unit tests and throwaway gateways;
 //! - [`audit`]: the audit log's hash chain, with [`MemoryAuditLog`] (SQLite implements it too);
-//! - [`SqliteWorkQueue`]: durable webhook work, deduplicated by provider message id, serialised per session;
+//! - [`SqliteWorkQueue`]: durable webhook work, deduplicated by provider message id, serialised per session
+//!   ([`MemoryWorkQueue`] for tests);
 //! - [`MemoryIdempotency`] and [`SqliteIdempotency`]: idempotency keys and stored responses, bounded and
 //!   TTL'd;
 //! - [`MemoryHistory`]: conversation history per session, bounded (SQLite sessions arrive with chat);
@@ -25,6 +26,7 @@ mod events;
 mod history;
 mod idempotency;
 mod memory;
+mod memory_queue;
 mod sqlite;
 mod sqlite_idempotency;
 mod sqlite_queue;
@@ -35,6 +37,7 @@ pub use events::MemoryEventBus;
 pub use history::MemoryHistory;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
+pub use memory_queue::MemoryWorkQueue;
 pub use sqlite::{SqliteStore, StoreOpenError};
 pub use sqlite_idempotency::SqliteIdempotency;
 pub use sqlite_queue::SqliteWorkQueue;

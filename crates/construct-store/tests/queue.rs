@@ -1,4 +1,5 @@
-//! The webhook work queue on a real SQLite file.
+//! The webhook work queue: one contract, run on a real SQLite file and in memory; then what only a file
+//! can do (survive a restart, be shared by processes).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
 
@@ -6,12 +7,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use construct_core::queue::{Enqueued, WorkQueue};
-use construct_store::{SqliteStore, SqliteWorkQueue};
+use construct_store::{MemoryWorkQueue, SqliteStore, SqliteWorkQueue};
 use serde_json::json;
 
 fn queue(dir: &std::path::Path, capacity: u64) -> SqliteWorkQueue {
     SqliteWorkQueue::new(SqliteStore::open_in(dir).unwrap(), capacity)
 }
+
+/// Runs a contract test (an async fn taking a queue factory, by capacity) against both queues.
+macro_rules! both {
+    ($name:ident, $test:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                $test(&|capacity| Box::new(queue(dir.path(), capacity)) as Box<dyn WorkQueue>).await;
+            }
+            #[tokio::test]
+            async fn memory() {
+                $test(&|capacity| Box::new(MemoryWorkQueue::new(capacity)) as Box<dyn WorkQueue>).await;
+            }
+        }
+    };
+}
+
+type Factory<'a> = &'a dyn Fn(u64) -> Box<dyn WorkQueue>;
+
+both!(enqueue_claim_ack_and_dedupe, enqueue_claim_ack_and_dedupe_on);
+both!(a_full_queue_refuses, a_full_queue_refuses_on);
+both!(one_item_per_session_in_flight_and_in_order, one_item_per_session_on);
+both!(an_unacknowledged_claim_expires_and_a_retry_waits, claims_expire_on);
 
 fn accepted(e: Enqueued) -> u64 {
     match e {
@@ -20,10 +46,8 @@ fn accepted(e: Enqueued) -> u64 {
     }
 }
 
-#[tokio::test]
-async fn enqueue_claim_ack_and_dedupe() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = queue(dir.path(), 10);
+async fn enqueue_claim_ack_and_dedupe_on(make: Factory<'_>) {
+    let q = make(10);
     let id = accepted(q.enqueue("whatsapp", Some("wamid.1"), "s1", json!({"text": "hi"})).await.unwrap());
     assert_eq!(q.enqueue("whatsapp", Some("wamid.1"), "s1", json!({})).await.unwrap(), Enqueued::Duplicate);
     accepted(q.enqueue("linq", Some("wamid.1"), "s9", json!({})).await.unwrap());
@@ -44,10 +68,8 @@ async fn enqueue_claim_ack_and_dedupe() {
     assert_eq!(q.depth().await.unwrap(), 3);
 }
 
-#[tokio::test]
-async fn a_full_queue_refuses() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = queue(dir.path(), 2);
+async fn a_full_queue_refuses_on(make: Factory<'_>) {
+    let q = make(2);
     accepted(q.enqueue("c", Some("1"), "s", json!({})).await.unwrap());
     accepted(q.enqueue("c", Some("2"), "s", json!({})).await.unwrap());
     assert_eq!(q.enqueue("c", Some("3"), "s", json!({})).await.unwrap(), Enqueued::Full);
@@ -57,10 +79,8 @@ async fn a_full_queue_refuses() {
     accepted(q.enqueue("c", Some("3"), "s", json!({})).await.unwrap());
 }
 
-#[tokio::test]
-async fn one_item_per_session_in_flight_and_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = queue(dir.path(), 10);
+async fn one_item_per_session_on(make: Factory<'_>) {
+    let q = make(10);
     let a = accepted(q.enqueue("c", Some("a"), "s1", json!({})).await.unwrap());
     let b = accepted(q.enqueue("c", Some("b"), "s1", json!({})).await.unwrap());
     let c = accepted(q.enqueue("c", Some("c"), "s2", json!({})).await.unwrap());
@@ -71,10 +91,8 @@ async fn one_item_per_session_in_flight_and_in_order() {
     assert_eq!(q.claim(Duration::from_secs(30)).await.unwrap().unwrap().id, b);
 }
 
-#[tokio::test]
-async fn an_unacknowledged_claim_expires_and_a_retry_waits() {
-    let dir = tempfile::tempdir().unwrap();
-    let q = queue(dir.path(), 10);
+async fn claims_expire_on(make: Factory<'_>) {
+    let q = make(10);
     let id = accepted(q.enqueue("c", Some("x"), "s", json!({})).await.unwrap());
     q.claim(Duration::from_millis(50)).await.unwrap().unwrap();
     assert!(q.claim(Duration::from_secs(30)).await.unwrap().is_none());
