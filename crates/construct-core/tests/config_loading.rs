@@ -303,3 +303,30 @@ fn channel_secrets_from_the_environment_and_never_printed() {
         assert!(!printed.contains(secret), "{secret} printed: {printed}");
     }
 }
+
+#[test]
+fn channel_delivery_settings_are_checked() {
+    let fx = Fixture::new();
+    let cases = [
+        ("[channels_config]\nqueue_capacity = 0\n", "channels_config.queue_capacity"),
+        ("[channels_config]\nworkers = 0\n", "channels_config.workers"),
+        ("[channels_config]\nworkers = 65\n", "channels_config.workers"),
+        (
+            "[channels_config.linq]\napi_token = \"t\"\nsigning_secret = \"s\"\napi_base_url = \"ftp://linq.example\"\n",
+            "channels_config.linq.api_base_url",
+        ),
+        (
+            "[channels_config.nextcloud_talk]\nbase_url = \"cloud.example\"\nwebhook_secret = \"s\"\n",
+            "channels_config.nextcloud_talk.base_url",
+        ),
+    ];
+    for (toml, key) in cases {
+        let path = fx.write("d.toml", toml);
+        let mut sources = fx.sources(&[]);
+        sources.config_file = Some(path);
+        let text = load(&sources).unwrap_err().to_string();
+        assert!(text.contains(key), "{toml}: {text}");
+    }
+    let loaded = load(&fx.sources(&[])).expect("defaults");
+    assert_eq!((loaded.config.channels_config.queue_capacity, loaded.config.channels_config.workers), (1000, 2));
+}

@@ -8,10 +8,21 @@ use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 
+/// Default of `[channels_config] queue_capacity`.
+pub const QUEUE_CAPACITY_DEFAULT: u64 = 1000;
+/// Default of `[channels_config] workers`.
+pub const WORKERS_DEFAULT: usize = 2;
+
 /// `[channels_config]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChannelsConfig {
+    /// Deliveries accepted and not yet answered, at most; beyond that a channel answers 503 `OVERLOADED` with
+    /// `Retry-After` so the provider retries later. Default 1000.
+    pub queue_capacity: u64,
+    /// Deliveries processed at once (each is one agent turn; one session's deliveries always run one at a
+    /// time, in order). Default 2.
+    pub workers: usize,
     /// `[channels_config.webhook]`: the generic `POST /webhook`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook: Option<WebhookChannelConfig>,
@@ -30,6 +41,28 @@ pub struct ChannelsConfig {
     /// `[channels_config.gmail_push]`: Gmail Pub/Sub push notifications.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gmail_push: Option<GmailPushConfig>,
+}
+
+impl Default for ChannelsConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: QUEUE_CAPACITY_DEFAULT,
+            workers: WORKERS_DEFAULT,
+            webhook: None,
+            whatsapp: None,
+            wati: None,
+            linq: None,
+            nextcloud_talk: None,
+            gmail_push: None,
+        }
+    }
+}
+
+impl ChannelsConfig {
+    /// Whether any channel that queues work for the agent (WhatsApp, WATI, Linq, Nextcloud Talk) is on.
+    pub fn any_chat_channel(&self) -> bool {
+        self.whatsapp.is_some() || self.wati.is_some() || self.linq.is_some() || self.nextcloud_talk.is_some()
+    }
 }
 
 /// `[channels_config.webhook]`.
@@ -174,4 +207,22 @@ pub(crate) fn required_keys(channels: &ChannelsConfig) -> Vec<(&'static str, boo
         keys.push(("channels_config.gmail_push.webhook_secret", c.webhook_secret.is_empty()));
     }
     keys
+}
+
+/// The base URLs replies are sent to, by key: each must be an http(s) URL when set.
+pub(crate) fn outbound_urls(channels: &ChannelsConfig) -> Vec<(&'static str, &str)> {
+    let mut urls = Vec::new();
+    if let Some(c) = &channels.whatsapp {
+        urls.push(("channels_config.whatsapp.api_base_url", c.api_base_url.as_str()));
+    }
+    if let Some(c) = &channels.wati {
+        urls.push(("channels_config.wati.api_url", c.api_url.as_str()));
+    }
+    if let Some(c) = &channels.linq {
+        urls.push(("channels_config.linq.api_base_url", c.api_base_url.as_str()));
+    }
+    if let Some(c) = &channels.nextcloud_talk {
+        urls.push(("channels_config.nextcloud_talk.base_url", c.base_url.as_str()));
+    }
+    urls
 }

@@ -99,12 +99,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if p.model.trim().is_empty() {
         return Err(invalid("provider.model", "must not be empty".into()));
     }
-    let base = p
-        .base_url
-        .parse::<Uri>()
-        .ok()
-        .filter(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some());
-    if base.is_none() {
+    if !is_http_url(&p.base_url) {
         return Err(invalid("provider.base_url", format!("{:?} is not an http(s) URL", p.base_url)));
     }
     for (name, value) in &p.extra_headers {
@@ -125,10 +120,27 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
+    let channels = &config.channels_config;
+    for (key, url) in super::channels::outbound_urls(channels) {
+        if !url.trim().is_empty() && !is_http_url(url) {
+            return Err(invalid(key, format!("{url:?} is not an http(s) URL")));
+        }
+    }
+    if channels.queue_capacity == 0 {
+        return Err(invalid("channels_config.queue_capacity", "must be at least 1".into()));
+    }
+    if !(1..=64).contains(&channels.workers) {
+        return Err(invalid("channels_config.workers", format!("{} is not within 1..=64", channels.workers)));
+    }
     for (i, origin) in g.allowed_origins.iter().enumerate() {
         check_origin(origin).map_err(|reason| invalid(&format!("gateway.allowed_origins.{i}"), reason))?;
     }
     Ok(())
+}
+
+fn is_http_url(raw: &str) -> bool {
+    raw.parse::<Uri>()
+        .is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some())
 }
 
 fn check_prefix(prefix: &str) -> Result<(), String> {
