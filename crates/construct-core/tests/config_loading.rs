@@ -328,5 +328,8 @@ fn channel_delivery_settings_are_checked() {
         assert!(text.contains(key), "{toml}: {text}");
     }
     let loaded = load(&fx.sources(&[])).expect("defaults");
-    assert_eq!((loaded.config.channels_config.queue_capacity, loaded.config.channels_config.workers), (1000, 2));
+    assert_eq!(
+        (loaded.config.channels_config.queue_capacity, loaded.config.channels_config.workers),
+        (1000, 2)
+    );
 }

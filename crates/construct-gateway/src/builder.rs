@@ -21,15 +21,21 @@ use construct_core::devices::DeviceStore;
 use construct_core::events::EventBus;
 use construct_core::history::SessionHistory;
 use construct_core::idempotency::IdempotencyStore;
+use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_store::{
     CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore,
+    MemoryWorkQueue,
 };
 use construct_webhooks::signature::SecretHash;
-use construct_webhooks::{WebhookShared, WebhookState};
+use construct_webhooks::{
+    ChannelsState, Conversations, Replier, RetryPolicy, WebhookShared, WebhookState, WorkerSettings, Workers,
+};
 use std::time::Instant;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::GatewayError;
 use crate::middleware::{self, limits::RouteLimits};
@@ -49,9 +55,25 @@ pub struct GatewayBuilder {
     agent: Option<Arc<dyn Agent>>,
     events: Arc<dyn EventBus>,
     history: Arc<dyn SessionHistory>,
+    queue: Option<Arc<dyn WorkQueue>>,
+    reply_retry: RetryPolicy,
 }
 
 impl GatewayBuilder {
+    /// Sets where channel deliveries wait for the agent (default: in memory, holding
+    /// `[channels_config] queue_capacity` items; `run_gateway` uses SQLite so accepted work survives a
+    /// restart).
+    pub fn work_queue(mut self, queue: Arc<dyn WorkQueue>) -> Self {
+        self.queue = Some(queue);
+        self
+    }
+
+    /// Sets how channel replies are retried (default: 4 attempts, from 500 ms doubling).
+    pub fn reply_retry(mut self, policy: RetryPolicy) -> Self {
+        self.reply_retry = policy;
+        self
+    }
+
     /// Sets the agent (default: the one `[provider]` configures).
     pub fn agent(mut self, agent: Arc<dyn Agent>) -> Self {
         self.agent = Some(agent);
@@ -167,17 +189,50 @@ impl GatewayBuilder {
             .and_then(|w| w.secret.as_ref())
             .filter(|s| !s.is_empty())
             .map(|s| SecretHash::of(s.expose()));
-        let webhooks = WebhookState::new(WebhookShared {
+        let conversations = Arc::new(Conversations {
             agent,
             events: Arc::clone(&self.events),
             history: Arc::clone(&self.history),
+        });
+        let turn_timeout = Duration::from_secs(state.config.provider.timeout_secs);
+        let webhooks = WebhookState::new(WebhookShared {
+            conversations: Arc::clone(&conversations),
             secret: webhook_secret,
-            turn_timeout: Duration::from_secs(state.config.provider.timeout_secs),
+            turn_timeout,
+        });
+        let channels_config = &state.config.channels_config;
+        let queue =
+            self.queue.unwrap_or_else(|| Arc::new(MemoryWorkQueue::new(channels_config.queue_capacity)));
+        let wake = Arc::new(Notify::new());
+        let channels = ChannelsState::new(
+            channels_config,
+            Arc::clone(&queue),
+            Arc::clone(&conversations),
+            Arc::clone(&wake),
+        );
+        let replier = Replier::new(channels_config, self.reply_retry)
+            .map_err(|e| GatewayError::Io(std::io::Error::other(e.to_string())))?;
+        // Only chat channels queue work; without one there is nothing for workers to do.
+        let workers = channels_config.any_chat_channel().then(|| {
+            Arc::new(Workers {
+                queue,
+                conversations,
+                replier: Arc::new(replier),
+                wake,
+                settings: WorkerSettings {
+                    workers: channels_config.workers,
+                    // A turn, plus a reply's retries, plus margin.
+                    visibility: turn_timeout + Duration::from_secs(120),
+                    poll: Duration::from_secs(1),
+                    grace: WORKER_GRACE,
+                },
+            })
         });
 
         let mut groups = vec![routes::route_group(state.clone())];
         groups.extend(construct_api::route_groups(api));
-        groups.extend(construct_webhooks::route_groups(webhooks));
+        groups.extend(construct_webhooks::generic::route_groups(webhooks));
+        groups.extend(construct_webhooks::channels::route_groups(channels));
         groups.extend(self.groups);
         let mut app = Router::new();
         let mut route_table = Vec::new();
@@ -206,7 +261,7 @@ impl GatewayBuilder {
         }
         let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table })
+        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table, workers })
     }
 }
 
@@ -244,7 +299,11 @@ pub struct Gateway {
     router: Router,
     pairing: Arc<PairingService>,
     route_table: Vec<MountedRoute>,
+    workers: Option<Arc<Workers>>,
 }
+
+/// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
+pub const WORKER_GRACE: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -265,7 +324,16 @@ impl Gateway {
             agent: None,
             events: Arc::new(MemoryEventBus::default()),
             history: Arc::new(MemoryHistory::default()),
+            queue: None,
+            reply_retry: RetryPolicy::default(),
         }
+    }
+
+    /// Starts the channel workers (when a chat channel is configured), which run until `shutdown` is
+    /// cancelled. [`Gateway::serve`] does this itself; in-process embedders and tests that only use
+    /// [`Gateway::router`] call it.
+    pub fn spawn_workers(&self, shutdown: CancellationToken) -> Option<construct_webhooks::WorkerPool> {
+        self.workers.as_ref().map(|workers| workers.spawn(shutdown))
     }
 
     /// The shared state.
@@ -323,11 +391,20 @@ impl Gateway {
             ..ServeOptions::default()
         };
         let state = self.state.clone();
+        let stop_workers = CancellationToken::new();
+        let pool = self.spawn_workers(stop_workers.clone());
         let shutdown = async move {
             shutdown.await;
             state.readiness.start_draining();
+            // Workers stop claiming now; a turn in progress gets WORKER_GRACE, then is released.
+            stop_workers.cancel();
         };
-        serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io)
+        let served = serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io);
+        if let Some(pool) = pool {
+            // The grace, plus time for a reply that is being sent to finish its retries.
+            pool.join(WORKER_GRACE + Duration::from_secs(20)).await;
+        }
+        served
     }
 
     /// The data directory.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
-use construct_store::{SqliteIdempotency, SqliteStore};
+use construct_store::{SqliteIdempotency, SqliteStore, SqliteWorkQueue};
 use std::time::Duration;
 
 use crate::builder::Gateway;
@@ -30,7 +30,7 @@ pub struct Listening {
 }
 
 /// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it (devices, audit log,
-/// idempotency keys), builds the gateway,
+/// idempotency keys, the channels' work queue), builds the gateway,
 /// binds (refusing a public bind unless allowed), serves until SIGINT or SIGTERM, then drains in-flight
 /// requests and returns.
 pub async fn run_gateway(loaded: LoadedConfig) -> Result<(), GatewayError> {
@@ -58,7 +58,9 @@ pub async fn run_gateway_with(
         ),
         g.effective_idempotency_max_keys(),
     );
+    let queue = SqliteWorkQueue::new(store.clone(), loaded.config.channels_config.queue_capacity);
     let gateway = Gateway::builder(loaded)
+        .work_queue(Arc::new(queue))
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
         .device_store(store)

@@ -11,18 +11,16 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::routing::post;
 use bytes::Bytes;
-use construct_agent::{Agent, AgentError, Message, Role, TurnRequest};
-use construct_core::events::EventBus;
+use construct_agent::AgentError;
 use construct_core::extract::{Json, from_json_slice};
-use construct_core::history::{HistoryMessage, SessionHistory};
 use construct_core::principal::Scope;
 use construct_core::routes::{Access, RateClass, RouteGroup};
 use construct_core::{ApiError, ErrorCode};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::conversation::{Conversations, TurnFailure};
 use crate::parse::WebhookBody;
 use crate::signature::SecretHash;
 
@@ -35,8 +33,6 @@ pub const AGENT_ERROR: ErrorCode = ErrorCode::new("AGENT_ERROR");
 /// 504 when the agent ran out of time.
 pub const AGENT_TIMEOUT: ErrorCode = ErrorCode::new("AGENT_TIMEOUT");
 
-/// Messages of history sent with each turn.
-pub const HISTORY_LIMIT: usize = 50;
 /// Longest accepted session id.
 pub const MAX_SESSION_ID_LEN: usize = 128;
 
@@ -46,12 +42,8 @@ pub struct WebhookState(Arc<WebhookShared>);
 
 /// The parts of [`WebhookState`].
 pub struct WebhookShared {
-    /// Runs turns.
-    pub agent: Arc<dyn Agent>,
-    /// Where `webhook_received`, `agent_start`, `agent_end` and `error` go.
-    pub events: Arc<dyn EventBus>,
-    /// Conversations by `X-Session-Id`.
-    pub history: Arc<dyn SessionHistory>,
+    /// Runs turns (conversations by `X-Session-Id`) and reports them.
+    pub conversations: Arc<Conversations>,
     /// The generic webhook's secret, if configured.
     pub secret: Option<SecretHash>,
     /// The provider's turn timeout.
@@ -106,20 +98,6 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     if valid { Ok(Some(id.to_owned())) } else { Err(invalid()) }
 }
 
-fn role_of(name: &str) -> Role {
-    match name {
-        "system" => Role::System,
-        "assistant" => Role::Assistant,
-        _ => Role::User,
-    }
-}
-
-async fn publish(events: &dyn EventBus, kind: &str, payload: Value) {
-    if let Err(error) = events.publish(kind, payload).await {
-        tracing::warn!(%error, kind, "cannot publish event");
-    }
-}
-
 async fn generic(
     State(state): State<WebhookState>,
     headers: HeaderMap,
@@ -138,64 +116,33 @@ async fn generic(
     }
     let message = parse_body(&body)?;
     let session = session_of(&headers)?;
-    let history = match &session {
-        Some(id) => state.history.load(id, HISTORY_LIMIT).await.map_err(|e| {
-            tracing::error!(error = %e, "cannot load session history");
-            ApiError::new(
+    let conversations = &*state.conversations;
+    conversations.publish("webhook_received", json!({"channel": "webhook", "session_id": session})).await;
+    // Dropping the handler (the client hung up, or the route timed out) cancels the turn.
+    let result =
+        conversations.answer("webhook", session.as_deref(), &message, CancellationToken::new()).await;
+    match result {
+        Ok(answer) => Ok(Json(json!({ "response": answer, "model": conversations.agent.model() }))),
+        Err(TurnFailure::History(error)) => {
+            tracing::error!(%error, "cannot load session history");
+            Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::NOT_READY,
                 "Session history unavailable",
-            )
-        })?,
-        None => Vec::new(),
-    };
-    let model = state.agent.model().to_owned();
-    publish(&*state.events, "webhook_received", json!({"channel": "webhook", "session_id": session})).await;
-    publish(&*state.events, "agent_start", json!({"channel": "webhook", "model": model})).await;
-
-    let request = TurnRequest {
-        history: history.iter().map(|m| Message::new(role_of(&m.role), m.content.clone())).collect(),
-        input: message.clone(),
-    };
-    // Dropping the handler (the client hung up, or the route timed out) cancels the turn.
-    let cancel = CancellationToken::new();
-    let _cancel_on_drop = cancel.clone().drop_guard();
-    let (events, mut stream) = mpsc::channel(64);
-    let (result, ()) = tokio::join!(state.agent.run_turn(request, events, cancel), async {
-        // The synchronous webhook answers with the final text only; streamed pieces are not needed.
-        while stream.recv().await.is_some() {}
-    });
-    publish(&*state.events, "agent_end", json!({"channel": "webhook", "ok": result.is_ok()})).await;
-
-    match result {
-        Ok(answer) => {
-            if let Some(id) = &session {
-                let turn = vec![
-                    HistoryMessage { role: "user".into(), content: message },
-                    HistoryMessage { role: "assistant".into(), content: answer.clone() },
-                ];
-                if let Err(error) = state.history.append(id, turn).await {
-                    tracing::warn!(%error, "cannot record session history");
-                }
+            ))
+        }
+        Err(TurnFailure::Agent(error)) => Err(match error {
+            AgentError::Timeout => {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, AGENT_TIMEOUT, "The agent took too long")
             }
-            Ok(Json(json!({ "response": answer, "model": model })))
-        }
-        Err(error) => {
-            tracing::warn!(%error, "webhook turn failed");
-            publish(&*state.events, "error", json!({"component": "webhook", "kind": error.kind()})).await;
-            Err(match error {
-                AgentError::Timeout => {
-                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, AGENT_TIMEOUT, "The agent took too long")
-                }
-                AgentError::RateLimited { retry_after } => ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    ErrorCode::RATE_LIMITED,
-                    "The model provider is rate limiting requests",
-                )
-                .with_retry_after(retry_after.unwrap_or(30)),
-                _ => ApiError::new(StatusCode::BAD_GATEWAY, AGENT_ERROR, "The agent could not answer"),
-            })
-        }
+            AgentError::RateLimited { retry_after } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RATE_LIMITED,
+                "The model provider is rate limiting requests",
+            )
+            .with_retry_after(retry_after.unwrap_or(30)),
+            _ => ApiError::new(StatusCode::BAD_GATEWAY, AGENT_ERROR, "The agent could not answer"),
+        }),
     }
 }
 

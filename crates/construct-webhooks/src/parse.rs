@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Body of the generic `POST /webhook`.
@@ -42,15 +42,19 @@ pub struct WatiVerifyQuery {
 }
 
 /// Which channel a message came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Channel {
     /// WhatsApp Cloud API.
+    #[serde(rename = "whatsapp")]
     WhatsApp,
     /// WATI.
+    #[serde(rename = "wati")]
     Wati,
     /// Linq (iMessage, RCS, SMS).
+    #[serde(rename = "linq")]
     Linq,
     /// Nextcloud Talk.
+    #[serde(rename = "nextcloud_talk")]
     NextcloudTalk,
 }
 
@@ -66,8 +70,8 @@ impl Channel {
     }
 }
 
-/// One message to answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One message to answer. Serialised as the work queue's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundMessage {
     /// Where it came from.
     pub channel: Channel,
@@ -320,6 +324,10 @@ mod tests {
         assert_eq!(messages[0].provider_id.as_deref(), Some("wamid.ABC"));
         assert_eq!((messages[0].sender.as_str(), messages[0].text.as_str()), ("+15550100000", "hi"));
         assert_eq!(messages[0].session_id(), "whatsapp_+15550100000");
+        // The queue stores messages as JSON; they come back whole.
+        let stored = serde_json::to_value(&messages[0]).unwrap();
+        assert_eq!(stored["channel"], "whatsapp");
+        assert_eq!(serde_json::from_value::<InboundMessage>(stored).unwrap(), messages[0]);
     }
 
     #[test]
