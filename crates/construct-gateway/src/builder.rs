@@ -57,9 +57,17 @@ pub struct GatewayBuilder {
     history: Arc<dyn SessionHistory>,
     queue: Option<Arc<dyn WorkQueue>>,
     reply_retry: RetryPolicy,
+    worker_grace: Duration,
 }
 
 impl GatewayBuilder {
+    /// Sets how long a turn in progress may run on after shutdown begins before its delivery is released
+    /// for the next start (default [`WORKER_GRACE`]).
+    pub fn worker_grace(mut self, grace: Duration) -> Self {
+        self.worker_grace = grace;
+        self
+    }
+
     /// Sets where channel deliveries wait for the agent (default: in memory, holding
     /// `[channels_config] queue_capacity` items; `run_gateway` uses SQLite so accepted work survives a
     /// restart).
@@ -224,7 +232,7 @@ impl GatewayBuilder {
                     // A turn, plus a reply's retries, plus margin.
                     visibility: turn_timeout + Duration::from_secs(120),
                     poll: Duration::from_secs(1),
-                    grace: WORKER_GRACE,
+                    grace: self.worker_grace,
                 },
             })
         });
@@ -326,6 +334,7 @@ impl Gateway {
             history: Arc::new(MemoryHistory::default()),
             queue: None,
             reply_retry: RetryPolicy::default(),
+            worker_grace: WORKER_GRACE,
         }
     }
 
@@ -392,6 +401,7 @@ impl Gateway {
         };
         let state = self.state.clone();
         let stop_workers = CancellationToken::new();
+        let grace = self.workers.as_ref().map_or(Duration::ZERO, |w| w.settings.grace);
         let pool = self.spawn_workers(stop_workers.clone());
         let shutdown = async move {
             shutdown.await;
@@ -402,7 +412,7 @@ impl Gateway {
         let served = serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io);
         if let Some(pool) = pool {
             // The grace, plus time for a reply that is being sent to finish its retries.
-            pool.join(WORKER_GRACE + Duration::from_secs(20)).await;
+            pool.join(grace + Duration::from_secs(20)).await;
         }
         served
     }

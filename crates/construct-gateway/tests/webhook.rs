@@ -6,9 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
+use common::agents::{Broken, Recorder};
 use common::*;
-use construct_agent::{Agent, AgentError, TurnEvent, TurnRequest};
+use construct_agent::Agent;
 use construct_core::LoadedConfig;
 use construct_core::config::WebhookChannelConfig;
 use construct_core::events::{Delivery, EventBus};
@@ -18,45 +18,6 @@ use construct_store::MemoryEventBus;
 use futures_util::StreamExt;
 use http::{Method, StatusCode};
 use serde_json::json;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
-
-/// Answers with how much history it saw and what was said.
-struct Recorder;
-
-#[async_trait]
-impl Agent for Recorder {
-    fn model(&self) -> &str {
-        "test-model"
-    }
-    async fn run_turn(
-        &self,
-        request: TurnRequest,
-        events: mpsc::Sender<TurnEvent>,
-        _: CancellationToken,
-    ) -> Result<String, AgentError> {
-        let _ = events.send(TurnEvent::Chunk { content: "ignored".into() }).await;
-        Ok(format!("{} prior; you said {}", request.history.len(), request.input))
-    }
-}
-
-/// Always fails like a broken provider.
-struct Broken;
-
-#[async_trait]
-impl Agent for Broken {
-    fn model(&self) -> &str {
-        "broken"
-    }
-    async fn run_turn(
-        &self,
-        _: TurnRequest,
-        _: mpsc::Sender<TurnEvent>,
-        _: CancellationToken,
-    ) -> Result<String, AgentError> {
-        Err(AgentError::Provider { status: Some(500), message: "upstream exploded".into() })
-    }
-}
 
 struct Setup {
     harness: Harness,

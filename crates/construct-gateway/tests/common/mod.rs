@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // Tests fail loudly; not every file uses every helper.
 
+pub mod agents;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -52,7 +54,7 @@ pub struct Call {
     peer: &'static str,
     headers: Vec<(String, String)>,
     body: Option<Value>,
-    raw: Option<(&'static str, &'static str)>,
+    raw: Option<(&'static str, String)>,
 }
 
 pub fn call(method: Method, uri: &str) -> Call {
@@ -75,11 +77,20 @@ impl Call {
         self.body = Some(body);
         self
     }
-    pub fn raw(mut self, content_type: &'static str, body: &'static str) -> Self {
-        self.raw = Some((content_type, body));
+    pub fn raw(mut self, content_type: &'static str, body: impl Into<String>) -> Self {
+        self.raw = Some((content_type, body.into()));
         self
     }
     pub async fn send(self, router: &Router) -> (StatusCode, http::HeaderMap, Value) {
+        let (status, headers, bytes) = self.send_bytes(router).await;
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+    /// The response body as text (for routes that answer text, such as verification handshakes).
+    pub async fn send_text(self, router: &Router) -> (StatusCode, http::HeaderMap, String) {
+        let (status, headers, bytes) = self.send_bytes(router).await;
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+    async fn send_bytes(self, router: &Router) -> (StatusCode, http::HeaderMap, bytes::Bytes) {
         let mut builder = Request::builder().method(self.method).uri(&self.uri);
         if !self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
             let host = if self.peer == LOCAL { "127.0.0.1:42617" } else { "gateway.example" };
@@ -105,8 +116,7 @@ impl Call {
         request.extensions_mut().insert(ConnectInfo(self.peer.parse::<SocketAddr>().unwrap()));
         let response = router.clone().oneshot(request).await.unwrap();
         let (parts, body) = response.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
     }
 }
 
