@@ -61,12 +61,23 @@ fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
 }
 
 fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    http_with_body(addr, method, path, headers, "")
+}
+
+fn http_with_body(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let length = body.len();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {length}\r\nConnection: close\r\n\r\n{body}"
     )
     .expect("write");
     let mut raw = String::new();
@@ -289,4 +300,97 @@ fn assert_no_plaintext(dir: &Path, tokens: &[String]) {
             }
         }
     }
+}
+
+/// A one-thread HTTP server recording each request's head and body and answering 200 `{}`.
+fn fake_channel_api() -> (String, mpsc::Receiver<(String, String)>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake API");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            let _ = tx.send((head, String::from_utf8_lossy(&body).into_owned()));
+        }
+    });
+    (url, rx)
+}
+
+/// A model provider that accepts connections and never answers.
+fn stalling_provider() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake provider");
+    let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+        }
+    });
+    url
+}
+
+fn signed_whatsapp(addr: SocketAddr, secret: &str, body: &str) -> (u16, String) {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    let signature = format!("sha256={}", hex::encode(ring::hmac::sign(&key, body.as_bytes())));
+    let headers = [("X-Hub-Signature-256", signature.as_str()), ("Content-Type", "application/json")];
+    http_with_body(addr, "POST", "/whatsapp", &headers, body)
+}
+
+#[test]
+fn a_whatsapp_delivery_accepted_before_sigterm_is_answered_after_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (graph, replies) = fake_channel_api();
+    let config = |provider: &str| {
+        format!(
+            "{provider}\n[channels_config.whatsapp]\naccess_token = \"graph-token\"\nphone_number_id = \"555\"\n\
+             verify_token = \"v\"\napp_secret = \"app-secret\"\nallowed_numbers = [\"*\"]\napi_base_url = \"{graph}\"\n"
+        )
+    };
+    let stalling = format!("[provider]\nkind = \"openai\"\nbase_url = \"{}\"\n", stalling_provider());
+    std::fs::write(dir.path().join("stall.toml"), config(&stalling)).expect("config");
+    std::fs::write(dir.path().join("echo.toml"), config("[provider]\nkind = \"echo\"\n")).expect("config");
+    let stall_config = dir.path().join("stall.toml");
+    let mut first = start(dir.path(), &["--config", stall_config.to_str().expect("utf-8")]);
+
+    let body = r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"15550100000","id":"wamid.E2E","type":"text","text":{"body":"still there"}}]}}]}]}"#;
+    let (status, answer) = signed_whatsapp(first.addr, "wrong-secret", body);
+    assert_eq!(status, 401, "{answer}");
+    let accepted = |n: u64| (200, serde_json::json!({"status": "ok", "accepted": n}));
+    let (status, answer) = signed_whatsapp(first.addr, "app-secret", body);
+    assert_eq!((status, serde_json::from_str(&answer).expect("JSON")), accepted(1));
+    // The provider never answers; SIGTERM interrupts the turn, and the delivery is kept for the next start.
+    std::thread::sleep(Duration::from_millis(300));
+    sigterm(&first.child);
+    let exit = wait_with_deadline(&mut first.child, Duration::from_secs(40));
+    assert!(exit.success(), "{exit:?}");
+    assert!(replies.try_recv().is_err(), "nothing was sent for the interrupted turn");
+
+    let echo_config = dir.path().join("echo.toml");
+    let second = start(dir.path(), &["--config", echo_config.to_str().expect("utf-8")]);
+    let (head, reply) = replies.recv_timeout(Duration::from_secs(30)).expect("the reply after the restart");
+    assert!(head.starts_with("POST /555/messages HTTP/1.1"), "{head}");
+    assert!(head.to_ascii_lowercase().contains("authorization: bearer graph-token"), "{head}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).expect("JSON reply");
+    assert_eq!(reply["to"], "15550100000");
+    assert_eq!(reply["text"]["body"], "still there");
+    // The provider retrying the same delivery now is a duplicate: accepted, not answered twice.
+    let (status, answer) = signed_whatsapp(second.addr, "app-secret", body);
+    assert_eq!((status, serde_json::from_str(&answer).expect("JSON")), accepted(0));
+    assert!(replies.recv_timeout(Duration::from_millis(500)).is_err());
 }

@@ -139,7 +139,7 @@ fn configure_channels(loaded: &mut LoadedConfig, api: &str) {
         api_url: format!("{api}/wati"),
         api_token: Secret::new("wati-api-token"),
         tenant_id: None,
-        allowed_numbers: vec!["*".into()],
+        allowed_numbers: vec!["+15550111111".into()],
         verify_token: Secret::new(WATI_VERIFY),
         webhook_secret: Secret::new(WATI_SECRET),
     });
@@ -147,7 +147,7 @@ fn configure_channels(loaded: &mut LoadedConfig, api: &str) {
         api_token: Secret::new("linq-api-token"),
         from_phone: "+15550199999".into(),
         signing_secret: Secret::new(LINQ_SECRET),
-        allowed_senders: vec!["*".into()],
+        allowed_senders: vec!["+15550123456".into()],
         api_base_url: format!("{api}/linq/v3"),
     });
     channels.nextcloud_talk = Some(NextcloudTalkConfig {
@@ -239,8 +239,12 @@ fn whatsapp(body: &str) -> Call {
 }
 
 fn linq_body(chat: &str, text: &str) -> String {
-    json!({"event_type": "message.received", "data": {"chat_id": chat, "from": "+15550123456",
-        "message": {"id": format!("linq-{text}"), "parts": [{"type": "text", "value": text}]}}})
+    linq_message(chat, "+15550123456", &format!("linq-{text}"), text)
+}
+
+fn linq_message(chat: &str, from: &str, id: &str, text: &str) -> String {
+    json!({"event_type": "message.received", "data": {"chat_id": chat, "from": from,
+        "message": {"id": id, "parts": [{"type": "text", "value": text}]}}})
     .to_string()
 }
 
@@ -254,9 +258,13 @@ fn linq(body: &str, timestamp: i64) -> Call {
 }
 
 fn nextcloud_body(actor: &str, text: &str) -> String {
+    nextcloud_message(actor, "417", text)
+}
+
+fn nextcloud_message(actor: &str, id: &str, text: &str) -> String {
     let content = json!({"message": text, "parameters": []}).to_string();
     json!({"type": "Create", "actor": {"type": "Person", "id": format!("users/{actor}"), "name": actor},
-        "object": {"type": "Note", "id": "417", "name": "message", "content": content,
+        "object": {"type": "Note", "id": id, "name": "message", "content": content,
             "mediaType": "text/markdown"},
         "target": {"type": "Collection", "id": "room-tok3n", "name": "General"}})
     .to_string()
@@ -294,6 +302,59 @@ async fn events_of(events: &MemoryEventBus, kind: &str) -> Vec<Value> {
         }
     }
     found
+}
+
+/// The four chat channels, for tests that must hold for each.
+#[derive(Debug, Clone, Copy)]
+enum Ch {
+    WhatsApp,
+    Wati,
+    Linq,
+    Nextcloud,
+}
+
+const CHANNELS: [Ch; 4] = [Ch::WhatsApp, Ch::Wati, Ch::Linq, Ch::Nextcloud];
+
+impl Ch {
+    /// A sender on the channel's allowlist.
+    fn allowed(self) -> &'static str {
+        match self {
+            Ch::WhatsApp => "15550100000",
+            Ch::Wati => "15550111111",
+            Ch::Linq => "+15550123456",
+            Ch::Nextcloud => "alice",
+        }
+    }
+
+    /// A correctly signed delivery of one message.
+    fn deliver(self, sender: &str, id: &str, text: &str) -> Call {
+        match self {
+            Ch::WhatsApp => whatsapp(&whatsapp_body(sender, &format!("wamid.{id}"), text)),
+            Ch::Wati => call(Method::POST, "/wati")
+                .header("x-wati-secret", WATI_SECRET)
+                .raw("application/json", wati_body(sender, id, text)),
+            Ch::Linq => linq(&linq_message("chat-7", sender, id, text), now()),
+            Ch::Nextcloud => {
+                let numeric: u64 = id.bytes().map(u64::from).sum();
+                nextcloud(&nextcloud_message(sender, &numeric.to_string(), text))
+            }
+        }
+    }
+
+    /// The text of a reply as the channel's API received it.
+    fn reply_text(self, seen: &Seen) -> String {
+        let text = match self {
+            Ch::WhatsApp => seen.json()["text"]["body"].as_str().map(str::to_owned),
+            Ch::Wati => seen.query.as_deref().and_then(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .find(|(k, _)| k == "messageText")
+                    .map(|(_, v)| v.into_owned())
+            }),
+            Ch::Linq => seen.json()["message"]["parts"][0]["value"].as_str().map(str::to_owned),
+            Ch::Nextcloud => seen.json()["message"].as_str().map(str::to_owned),
+        };
+        text.unwrap_or_else(|| panic!("no reply text for {self:?} in {seen:?}"))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -439,6 +500,7 @@ async fn nextcloud_and_wati_and_gmail_secrets() {
         (random, String::new(), body.clone()),
         ("other", sig.clone(), body.clone()),
         (random, sig[..10].to_owned(), body.clone()),
+        (random, format!("sha1={sig}"), body.clone()),
         (random, sig.clone(), body.replace("hi bot", "rm -rf")),
     ] {
         let got = call(Method::POST, "/nextcloud-talk")
@@ -584,52 +646,77 @@ async fn wati_linq_and_nextcloud_replies_reach_their_apis() {
 }
 
 #[tokio::test]
-async fn a_duplicate_delivery_yields_one_reply() {
+async fn every_channel_answers_a_delivery_once_however_often_it_is_retried() {
     let (s, _dir) = setup(Arc::new(Recorder)).await;
-    let body = whatsapp_body("15550100000", "wamid.DUP", "once");
-    ok_accepted(whatsapp(&body).send(&s.harness.router).await, 1).await;
-    // The provider retries (it did not see our 200, say): accepted as delivered, not queued again.
-    ok_accepted(whatsapp(&body).send(&s.harness.router).await, 0).await;
-    s.api.wait_for(1).await;
-    // A later, different message is answered, and the duplicate never was.
-    ok_accepted(
-        whatsapp(&whatsapp_body("15550100000", "wamid.NEXT", "twice")).send(&s.harness.router).await,
-        1,
-    )
-    .await;
-    let sent = s.api.wait_for(2).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(s.api.count(), 2);
-    assert_eq!(sent[1].json()["text"]["body"], "2 prior; you said twice");
+    for (n, ch) in CHANNELS.into_iter().enumerate() {
+        ok_accepted(ch.deliver(ch.allowed(), "dup-1", "hello there").send(&s.harness.router).await, 1).await;
+        // The provider retries (it did not see our 200, say): acknowledged, not queued again.
+        ok_accepted(ch.deliver(ch.allowed(), "dup-1", "hello there").send(&s.harness.router).await, 0).await;
+        let sent = s.api.wait_for(n + 1).await;
+        assert_eq!(ch.reply_text(&sent[n]), "0 prior; you said hello there", "{ch:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.api.count(), CHANNELS.len(), "one reply per delivery");
     let received = events_of(&s.events, "webhook_received").await;
-    assert_eq!(received[1]["duplicates"], 1);
+    assert_eq!(received.iter().filter(|e| e["duplicates"] == 1).count(), CHANNELS.len());
 }
 
 #[tokio::test]
-async fn senders_outside_the_allowlist_get_nothing() {
+async fn every_channel_ignores_senders_outside_its_allowlist() {
     let (s, _dir) = setup(Arc::new(Recorder)).await;
-    let r = &s.harness.router;
-    ok_accepted(whatsapp(&whatsapp_body("19995550000", "wamid.X", "let me in")).send(r).await, 0).await;
-    ok_accepted(nextcloud(&nextcloud_body("mallory", "me too")).send(r).await, 0).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for ch in CHANNELS {
+        let stranger = if matches!(ch, Ch::Nextcloud) { "mallory" } else { "+19995550000" };
+        ok_accepted(ch.deliver(stranger, "x-1", "let me in").send(&s.harness.router).await, 0).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.api.count(), 0);
     assert_eq!(s.queue.depth().await.unwrap(), 0);
 }
 
 #[tokio::test]
-async fn a_provider_failure_sends_an_apology_and_an_error_event() {
+async fn every_channel_apologises_and_reports_when_the_provider_fails() {
     let (s, _dir) = setup(Arc::new(Broken)).await;
+    for (n, ch) in CHANNELS.into_iter().enumerate() {
+        ok_accepted(ch.deliver(ch.allowed(), "fail-1", "hello?").send(&s.harness.router).await, 1).await;
+        let sent = s.api.wait_for(n + 1).await;
+        assert_eq!(ch.reply_text(&sent[n]), "Sorry, I couldn't process your message right now.", "{ch:?}");
+    }
+    let errors = events_of(&s.events, "error").await;
+    let components: Vec<&str> = errors.iter().map(|e| e["component"].as_str().unwrap()).collect();
+    assert_eq!(components, ["whatsapp", "wati", "linq", "nextcloud_talk"]);
+    assert!(errors.iter().all(|e| e["kind"] == "provider"));
+}
+
+#[tokio::test]
+async fn every_channel_answers_503_when_the_queue_is_full() {
+    let (s, _dir) = setup_idle(|l| l.config.channels_config.queue_capacity = 1).await;
     ok_accepted(
-        whatsapp(&whatsapp_body("15550100000", "wamid.F", "hello?")).send(&s.harness.router).await,
+        Ch::WhatsApp.deliver(Ch::WhatsApp.allowed(), "first", "one").send(&s.harness.router).await,
         1,
     )
     .await;
-    let sent = s.api.wait_for(1).await;
-    let text = sent[0].json()["text"]["body"].as_str().unwrap().to_owned();
-    assert_eq!(text, "Sorry, I couldn't process your message right now.");
-    assert!(!text.contains("exploded"));
-    let errors = events_of(&s.events, "error").await;
-    assert_eq!(errors, vec![json!({"component": "whatsapp", "kind": "provider"})]);
+    for ch in CHANNELS {
+        let got = ch.deliver(ch.allowed(), "second", "two").send(&s.harness.router).await;
+        assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "OVERLOADED");
+        assert_eq!(got.1["retry-after"], "30", "{ch:?}");
+    }
+    assert_eq!(s.queue.depth().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn channel_routes_are_rate_limited_as_webhooks() {
+    let (s, _dir) = setup_idle(|l| l.config.gateway.webhook_rate_limit_per_minute = 2).await;
+    let r = &s.harness.router;
+    for n in 0..2 {
+        let got = Ch::Linq.deliver(Ch::Linq.allowed(), &format!("rl-{n}"), "hi").send(r).await;
+        assert_eq!(got.0, StatusCode::OK, "{}", got.2);
+    }
+    let got = Ch::Linq.deliver(Ch::Linq.allowed(), "rl-3", "hi").send(r).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
+    assert!(got.1.contains_key("retry-after"));
+    // Unsigned floods are limited too, before any verification work.
+    let got = call(Method::POST, "/whatsapp").raw("application/json", "{}").send(r).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
 }
 
 #[tokio::test]
