@@ -33,10 +33,17 @@ pub struct Event {
 pub enum Delivery {
     /// The next event.
     Event(Event),
-    /// `missed` events were skipped (too slow a reader, or asked for events the bus no longer keeps). The
-    /// subscriber should resynchronise whatever state it derives from events.
+    /// `missed` live events were skipped because the subscriber read too slowly. It should resynchronise
+    /// whatever state it derives from events.
     Lagged {
         /// How many.
+        missed: u64,
+    },
+    /// The resume point asked for is not in the bus's memory (older than it keeps, or from before a
+    /// restart): `missed` events at least are gone, and what follows is everything the bus still has. The
+    /// subscriber should resynchronise from scratch.
+    Reset {
+        /// How many events are known to be gone (0 when unknown, e.g. after a restart).
         missed: u64,
     },
 }

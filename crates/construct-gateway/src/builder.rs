@@ -24,6 +24,7 @@ use construct_core::idempotency::IdempotencyStore;
 use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
+use construct_realtime::{RealtimeShared, RealtimeState, WsPolicy};
 use construct_store::{
     CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore,
     MemoryWorkQueue,
@@ -237,10 +238,18 @@ impl GatewayBuilder {
             })
         });
 
+        // Cancelled when the server begins to stop: open sockets close with 1001.
+        let sockets_closing = CancellationToken::new();
+        let realtime = RealtimeState::new(RealtimeShared {
+            events: Arc::clone(&self.events),
+            ws: WsPolicy::new(gateway, sockets_closing.clone()),
+        });
+
         let mut groups = vec![routes::route_group(state.clone())];
         groups.extend(construct_api::route_groups(api));
         groups.extend(construct_webhooks::generic::route_groups(webhooks));
         groups.extend(construct_webhooks::channels::route_groups(channels));
+        groups.extend(construct_realtime::route_groups(realtime));
         groups.extend(self.groups);
         let mut app = Router::new();
         let mut route_table = Vec::new();
@@ -269,7 +278,7 @@ impl GatewayBuilder {
         }
         let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table, workers })
+        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table, workers, sockets_closing })
     }
 }
 
@@ -308,6 +317,7 @@ pub struct Gateway {
     pairing: Arc<PairingService>,
     route_table: Vec<MountedRoute>,
     workers: Option<Arc<Workers>>,
+    sockets_closing: CancellationToken,
 }
 
 /// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
@@ -401,6 +411,7 @@ impl Gateway {
         };
         let state = self.state.clone();
         let stop_workers = CancellationToken::new();
+        let sockets_closing = self.sockets_closing.clone();
         let grace = self.workers.as_ref().map_or(Duration::ZERO, |w| w.settings.grace);
         let pool = self.spawn_workers(stop_workers.clone());
         let shutdown = async move {
@@ -408,6 +419,7 @@ impl Gateway {
             state.readiness.start_draining();
             // Workers stop claiming now; a turn in progress gets WORKER_GRACE, then is released.
             stop_workers.cancel();
+            sockets_closing.cancel();
         };
         let served = serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io);
         if let Some(pool) = pool {

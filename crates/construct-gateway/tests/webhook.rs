@@ -53,7 +53,7 @@ async fn a_prompt_gets_the_agents_answer_and_sessions_keep_history() {
         .take(3)
         .map(|d| match d {
             Delivery::Event(e) => e.kind,
-            Delivery::Lagged { .. } => "lagged".into(),
+            Delivery::Lagged { .. } | Delivery::Reset { .. } => "lagged".into(),
         })
         .collect()
         .await;
@@ -152,7 +152,7 @@ async fn a_failing_agent_is_a_502_and_an_error_event_and_is_not_replayed() {
         .take(4)
         .map(|d| match d {
             Delivery::Event(e) => e.kind,
-            Delivery::Lagged { .. } => "lagged".into(),
+            Delivery::Lagged { .. } | Delivery::Reset { .. } => "lagged".into(),
         })
         .collect()
         .await;

@@ -1,7 +1,9 @@
 //! The in-process event bus: a ring of recent events for replay, and a broadcast channel for live ones.
 //!
-//! Both are bounded. A subscriber that asks for events older than the ring keeps, or that falls more than
-//! the channel's capacity behind, receives a `Lagged` notice with the number missed, then carries on.
+//! Both are bounded. A subscriber that asks for events older than the ring keeps (or for an id this bus
+//! never issued, as after a restart) receives a `Reset` notice and then everything the ring holds; one that
+//! falls more than the channel's capacity behind receives a `Lagged` notice with the number missed. Either
+//! way it carries on.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -65,16 +67,20 @@ impl EventBus for MemoryEventBus {
         let (backlog, last_replayed) = match self.ring.lock() {
             Ok(ring) => {
                 let mut backlog = Vec::new();
-                if let Some(after) = after {
+                if let Some(mut after) = after {
                     let oldest = ring.recent.front().map_or(ring.next_id, |e| e.id);
-                    if after + 1 < oldest {
-                        backlog.push(Delivery::Lagged { missed: oldest - after - 1 });
+                    if after >= ring.next_id {
+                        // An id from another life of the bus: everything it holds is new to this subscriber.
+                        backlog.push(Delivery::Reset { missed: 0 });
+                        after = 0;
+                    } else if after + 1 < oldest {
+                        backlog.push(Delivery::Reset { missed: oldest - after - 1 });
                     }
                     backlog.extend(ring.recent.iter().filter(|e| e.id > after).cloned().map(Delivery::Event));
                 }
                 (backlog, ring.next_id - 1)
             }
-            Err(_) => (vec![Delivery::Lagged { missed: 0 }], 0),
+            Err(_) => (vec![Delivery::Reset { missed: 0 }], 0),
         };
         let live = live.filter_map(move |item| async move {
             match item {
@@ -98,6 +104,7 @@ mod tests {
             .map(|d| match d {
                 Delivery::Event(e) => e.id.to_string(),
                 Delivery::Lagged { missed } => format!("lagged {missed}"),
+                Delivery::Reset { missed } => format!("reset {missed}"),
             })
             .collect()
     }
@@ -125,7 +132,10 @@ mod tests {
             bus.publish("tick", json!({})).await.unwrap();
         }
         let got: Vec<Delivery> = bus.subscribe(Some(1)).take(3).collect().await;
-        assert_eq!(ids(&got), ["lagged 2", "4", "5"]);
+        assert_eq!(ids(&got), ["reset 2", "4", "5"]);
+        // An id this bus never issued (the client saw a previous process): reset, then all it has.
+        let got: Vec<Delivery> = bus.subscribe(Some(99)).take(3).collect().await;
+        assert_eq!(ids(&got), ["reset 0", "4", "5"]);
     }
 
     #[tokio::test]

@@ -91,6 +91,33 @@ pub struct GatewayConfig {
     pub allow_query_token: bool,
     /// `[gateway.pairing]`: the one-time code and brute-force protection.
     pub pairing: PairingConfig,
+    /// `[gateway.websocket]`: limits every WebSocket shares.
+    pub websocket: WebSocketConfig,
+}
+
+/// `[gateway.websocket]`: limits every WebSocket route shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSocketConfig {
+    /// Largest message a client may send, in bytes; larger ones close the socket with 1009. Default 1 MiB.
+    pub max_message_bytes: usize,
+    /// Seconds between the server's Pings. Default 20.
+    pub ping_interval_secs: u64,
+    /// Seconds without any frame from the client (a Pong counts) before the socket is closed. Default 60.
+    pub idle_timeout_secs: u64,
+    /// WebSockets open at once per client address (an IPv6 /64 counts as one). Default 32.
+    pub max_connections_per_client: usize,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 1024 * 1024,
+            ping_interval_secs: 20,
+            idle_timeout_secs: 60,
+            max_connections_per_client: 32,
+        }
+    }
 }
 
 /// `[gateway.pairing]`: how pairing codes are made and guessing is stopped.
@@ -151,6 +178,7 @@ impl Default for GatewayConfig {
             api_rate_limit_per_minute: 600,
             allow_query_token: false,
             pairing: PairingConfig::default(),
+            websocket: WebSocketConfig::default(),
         }
     }
 }

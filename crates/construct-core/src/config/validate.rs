@@ -84,6 +84,23 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             return Err(invalid(key, "must be at least 1".into()));
         }
     }
+    let ws = &g.websocket;
+    for (key, value, min, max) in [
+        ("gateway.websocket.max_message_bytes", ws.max_message_bytes as u64, 1024, 64 * 1024 * 1024),
+        ("gateway.websocket.ping_interval_secs", ws.ping_interval_secs, 1, 3_600),
+        ("gateway.websocket.idle_timeout_secs", ws.idle_timeout_secs, 1, 86_400),
+        ("gateway.websocket.max_connections_per_client", ws.max_connections_per_client as u64, 1, 100_000),
+    ] {
+        if !(min..=max).contains(&value) {
+            return Err(invalid(key, format!("must be between {min} and {max}, got {value}")));
+        }
+    }
+    if ws.idle_timeout_secs <= ws.ping_interval_secs {
+        return Err(invalid(
+            "gateway.websocket.idle_timeout_secs",
+            "must be longer than ping_interval_secs, or every quiet client is cut off".into(),
+        ));
+    }
     let p = &config.provider;
     if p.timeout_secs == 0 || p.timeout_secs > 3_600 {
         return Err(invalid(

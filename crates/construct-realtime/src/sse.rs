@@ -1,0 +1,126 @@
+//! `GET /api/events`: the event bus as Server-Sent Events.
+//!
+//! Every frame carries `id:` (the bus's increasing id), `event:` (the event type) and `data:` (one line of
+//! JSON holding `type`, `timestamp` and the event's fields, so upstream clients that read only `data` keep
+//! working). A client resumes with `Last-Event-ID` (or `?last_event_id=`, for `EventSource` polyfills that
+//! cannot set headers): events after that id are replayed from the bus's ring; when the id is older than
+//! the ring, or from before a restart, a `reset` event comes first (refetch state). A subscriber that falls
+//! behind gets a `lagged` event with the number missed, never silent loss. A comment line keeps idle
+//! connections open through proxies every 15 s.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use construct_core::events::{Delivery, Event};
+use construct_core::extract::Query;
+use construct_core::{ApiError, ErrorCode};
+use futures_util::{Stream, StreamExt};
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::format_description::well_known::Rfc3339;
+
+use crate::RealtimeState;
+
+/// Seconds between keep-alive comments.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// 400 for a `Last-Event-ID` that is not an event id.
+pub const INVALID_LAST_EVENT_ID: ErrorCode = ErrorCode::new("INVALID_LAST_EVENT_ID");
+
+/// Query of `GET /api/events`.
+#[derive(Debug, Default, Deserialize)]
+pub struct EventsQuery {
+    /// Resume after this id (the `Last-Event-ID` header wins).
+    pub last_event_id: Option<String>,
+}
+
+/// The JSON an event's `data:` line carries: its fields plus `type` and `timestamp`.
+pub fn event_json(event: &Event) -> Value {
+    let timestamp = event.timestamp.format(&Rfc3339).unwrap_or_default();
+    let mut data = match &event.payload {
+        Value::Object(fields) => Value::Object(fields.clone()),
+        other => json!({ "payload": other }),
+    };
+    data["type"] = json!(event.kind);
+    if data.get("timestamp").is_none() {
+        data["timestamp"] = json!(timestamp);
+    }
+    data
+}
+
+/// One delivery as an SSE frame.
+pub fn sse_frame(delivery: Delivery) -> SseEvent {
+    match delivery {
+        Delivery::Event(event) => SseEvent::default()
+            .id(event.id.to_string())
+            .event(event.kind.clone())
+            .data(event_json(&event).to_string()),
+        Delivery::Lagged { missed } => {
+            SseEvent::default().event("lagged").data(json!({"type": "lagged", "missed": missed}).to_string())
+        }
+        Delivery::Reset { missed } => {
+            SseEvent::default().event("reset").data(json!({"type": "reset", "missed": missed}).to_string())
+        }
+    }
+}
+
+/// The resume point from `Last-Event-ID` or `?last_event_id=`.
+pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<u64>, ApiError> {
+    let raw = match headers.get("last-event-id") {
+        Some(value) => Some(value.to_str().unwrap_or("x").trim().to_owned()),
+        None => query.map(|q| q.trim().to_owned()),
+    };
+    match raw.as_deref() {
+        None | Some("") => Ok(None),
+        Some(raw) => raw.parse::<u64>().map(Some).map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, INVALID_LAST_EVENT_ID, "Last-Event-ID must be an event id")
+        }),
+    }
+}
+
+pub(crate) async fn events(
+    State(state): State<RealtimeState>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let after = resume_point(&headers, query.last_event_id.as_deref())?;
+    let stream = state.0.events.subscribe(after).map(|delivery| Ok(sse_frame(delivery)));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::OffsetDateTime;
+
+    #[test]
+    fn data_lines_carry_type_and_timestamp() {
+        let event = Event {
+            id: 7,
+            kind: "agent_end".into(),
+            payload: json!({"ok": true}),
+            timestamp: OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(
+            event_json(&event),
+            json!({"ok": true, "type": "agent_end", "timestamp": "1970-01-01T00:00:00Z"})
+        );
+        let scalar = Event { payload: json!(3), ..event };
+        assert_eq!(event_json(&scalar)["payload"], 3);
+    }
+
+    #[test]
+    fn resume_points() {
+        let mut h = HeaderMap::new();
+        assert_eq!(resume_point(&h, None).unwrap(), None);
+        assert_eq!(resume_point(&h, Some("12")).unwrap(), Some(12));
+        h.insert("last-event-id", "40".parse().unwrap());
+        assert_eq!(resume_point(&h, Some("12")).unwrap(), Some(40), "the header wins");
+        h.insert("last-event-id", "forty".parse().unwrap());
+        assert_eq!(resume_point(&h, None).unwrap_err().code(), INVALID_LAST_EVENT_ID);
+        assert_eq!(resume_point(&HeaderMap::new(), Some("-1")).unwrap_err().code(), INVALID_LAST_EVENT_ID);
+    }
+}
