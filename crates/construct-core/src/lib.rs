@@ -11,7 +11,7 @@
 //!   response uses, and [`extract`], extractors whose rejections speak that envelope;
 //! - [`audit`]: the hash-chained `AuditLog` trait and its events;
 //! - [`events`]: the `EventBus` trait: ids, replay after an id, lag notices;
-//! - [`history`]: the `SessionHistory` trait behind conversations;
+//! - [`history`] and [`sessions`]: conversations, and the chat sessions that hold them;
 //! - [`queue`]: the durable, deduplicating `WorkQueue` behind the channel webhooks;
 //! - [`principal`]: scopes and the authenticated caller of a request;
 //! - [`devices`]: the `DeviceStore` trait (devices, token hashes, the pairing code) that backends implement;
@@ -37,6 +37,7 @@ pub mod queue;
 pub mod readiness;
 pub mod routes;
 pub mod secret;
+pub mod sessions;
 
 pub use config::{Config, GatewayConfig, LoadedConfig};
 pub use constants::*;

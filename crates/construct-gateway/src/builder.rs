@@ -19,14 +19,14 @@ use construct_core::audit::AuditLog;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
 use construct_core::events::EventBus;
-use construct_core::history::SessionHistory;
 use construct_core::idempotency::IdempotencyStore;
 use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
+use construct_core::sessions::SessionStore;
 use construct_realtime::{RealtimeShared, RealtimeState, WsPolicy};
 use construct_store::{
-    CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryHistory, MemoryIdempotency, MemoryStore,
+    CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryIdempotency, MemorySessions, MemoryStore,
     MemoryWorkQueue,
 };
 use construct_webhooks::signature::SecretHash;
@@ -55,7 +55,7 @@ pub struct GatewayBuilder {
     audit: Arc<dyn AuditLog>,
     agent: Option<Arc<dyn Agent>>,
     events: Arc<dyn EventBus>,
-    history: Arc<dyn SessionHistory>,
+    sessions: Arc<dyn SessionStore>,
     queue: Option<Arc<dyn WorkQueue>>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
@@ -95,9 +95,10 @@ impl GatewayBuilder {
         self
     }
 
-    /// Sets where conversations are kept (default: in memory, bounded).
-    pub fn session_history(mut self, history: Arc<dyn SessionHistory>) -> Self {
-        self.history = history;
+    /// Sets where chat sessions and conversations are kept (default: in memory, bounded; `run_gateway`
+    /// uses SQLite unless `session_persistence` is off).
+    pub fn session_store(mut self, sessions: Arc<dyn SessionStore>) -> Self {
+        self.sessions = sessions;
         self
     }
 
@@ -201,7 +202,7 @@ impl GatewayBuilder {
         let conversations = Arc::new(Conversations {
             agent,
             events: Arc::clone(&self.events),
-            history: Arc::clone(&self.history),
+            history: Arc::clone(&self.sessions) as Arc<dyn construct_core::history::SessionHistory>,
         });
         let turn_timeout = Duration::from_secs(state.config.provider.timeout_secs);
         let webhooks = WebhookState::new(WebhookShared {
@@ -341,7 +342,7 @@ impl Gateway {
             audit: Arc::new(MemoryAuditLog::new()),
             agent: None,
             events: Arc::new(MemoryEventBus::default()),
-            history: Arc::new(MemoryHistory::default()),
+            sessions: Arc::new(MemorySessions::default()),
             queue: None,
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,

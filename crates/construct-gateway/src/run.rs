@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
-use construct_store::{SqliteIdempotency, SqliteStore, SqliteWorkQueue};
+use construct_core::sessions::SessionStore;
+use construct_store::{MemorySessions, SqliteIdempotency, SqliteStore, SqliteWorkQueue};
 use std::time::Duration;
 
 use crate::builder::Gateway;
@@ -30,7 +31,7 @@ pub struct Listening {
 }
 
 /// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it (devices, audit log,
-/// idempotency keys, the channels' work queue), builds the gateway,
+/// idempotency keys, the channels' work queue, chat sessions), builds the gateway,
 /// binds (refusing a public bind unless allowed), serves until SIGINT or SIGTERM, then drains in-flight
 /// requests and returns.
 pub async fn run_gateway(loaded: LoadedConfig) -> Result<(), GatewayError> {
@@ -59,8 +60,19 @@ pub async fn run_gateway_with(
         g.effective_idempotency_max_keys(),
     );
     let queue = SqliteWorkQueue::new(store.clone(), loaded.config.channels_config.queue_capacity);
+    let sessions: Arc<dyn SessionStore> =
+        if g.session_persistence { Arc::new(store.clone()) } else { Arc::new(MemorySessions::default()) };
+    if g.session_ttl_hours > 0 {
+        let cutoff = time::OffsetDateTime::now_utc() - time::Duration::hours(i64::from(g.session_ttl_hours));
+        match sessions.prune(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "pruned idle chat sessions"),
+            Err(error) => tracing::warn!(%error, "cannot prune idle chat sessions"),
+        }
+    }
     let gateway = Gateway::builder(loaded)
         .work_queue(Arc::new(queue))
+        .session_store(sessions)
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
         .device_store(store)

@@ -10,7 +10,8 @@
 //!   ([`MemoryWorkQueue`] for tests);
 //! - [`MemoryIdempotency`] and [`SqliteIdempotency`]: idempotency keys and stored responses, bounded and
 //!   TTL'd;
-//! - [`MemoryHistory`]: conversation history per session, bounded (SQLite sessions arrive with chat);
+//! - chat sessions ([`construct_core::sessions::SessionStore`], which includes the conversation history):
+//!   in SQLite, and [`MemorySessions`], bounded;
 //! - [`MemoryEventBus`]: the in-process event bus (replay ring plus bounded broadcast);
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
@@ -23,21 +24,22 @@
 pub mod audit;
 mod cached;
 mod events;
-mod history;
 mod idempotency;
 mod memory;
 mod memory_queue;
+mod memory_sessions;
 mod sqlite;
 mod sqlite_idempotency;
 mod sqlite_queue;
+mod sqlite_sessions;
 
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
 pub use events::MemoryEventBus;
-pub use history::MemoryHistory;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;
 pub use memory_queue::MemoryWorkQueue;
+pub use memory_sessions::MemorySessions;
 pub use sqlite::{SqliteStore, StoreOpenError};
 pub use sqlite_idempotency::SqliteIdempotency;
 pub use sqlite_queue::SqliteWorkQueue;

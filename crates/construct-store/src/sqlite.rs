@@ -91,6 +91,27 @@ const MIGRATIONS: &[&str] = &[
          seen_nanos  INTEGER NOT NULL,
          PRIMARY KEY (channel, provider_id)
      );",
+    // 6: chat sessions and their messages.
+    "CREATE TABLE sessions (
+         key             TEXT PRIMARY KEY,
+         channel         TEXT NOT NULL,
+         name            TEXT,
+         created_at      INTEGER NOT NULL,
+         last_activity   INTEGER NOT NULL,
+         message_count   INTEGER NOT NULL DEFAULT 0,
+         state           TEXT NOT NULL DEFAULT 'idle',
+         turn_id         TEXT,
+         turn_started_at INTEGER
+     );
+     CREATE INDEX sessions_activity ON sessions (channel, last_activity);
+     CREATE TABLE session_messages (
+         session_key TEXT NOT NULL REFERENCES sessions (key) ON DELETE CASCADE,
+         seq         INTEGER NOT NULL,
+         role        TEXT NOT NULL,
+         content     TEXT NOT NULL,
+         at          INTEGER NOT NULL,
+         PRIMARY KEY (session_key, seq)
+     );",
 ];
 
 /// Why the database could not be opened.
@@ -228,11 +249,11 @@ fn into_store_error(error: rusqlite::Error) -> StoreError {
     }
 }
 
-fn to_unix(at: OffsetDateTime) -> i64 {
+pub(crate) fn to_unix(at: OffsetDateTime) -> i64 {
     at.unix_timestamp()
 }
 
-fn from_unix(secs: i64) -> rusqlite::Result<OffsetDateTime> {
+pub(crate) fn from_unix(secs: i64) -> rusqlite::Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|e| corrupt(0, e.to_string()))
 }
 
