@@ -33,6 +33,18 @@ impl Message {
     }
 }
 
+impl From<&construct_core::history::HistoryMessage> for Message {
+    /// A stored message; unknown roles are taken as the user's.
+    fn from(stored: &construct_core::history::HistoryMessage) -> Self {
+        let role = match stored.role.as_str() {
+            "system" => Role::System,
+            "assistant" => Role::Assistant,
+            _ => Role::User,
+        };
+        Self::new(role, stored.content.clone())
+    }
+}
+
 /// A turn's input.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TurnRequest {

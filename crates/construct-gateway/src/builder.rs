@@ -24,7 +24,7 @@ use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
-use construct_realtime::{RealtimeShared, RealtimeState, WsPolicy};
+use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
     CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryIdempotency, MemorySessions, MemoryStore,
     MemoryWorkQueue,
@@ -200,7 +200,7 @@ impl GatewayBuilder {
             .filter(|s| !s.is_empty())
             .map(|s| SecretHash::of(s.expose()));
         let conversations = Arc::new(Conversations {
-            agent,
+            agent: Arc::clone(&agent),
             events: Arc::clone(&self.events),
             history: Arc::clone(&self.sessions) as Arc<dyn construct_core::history::SessionHistory>,
         });
@@ -241,9 +241,15 @@ impl GatewayBuilder {
 
         // Cancelled when the server begins to stop: open sockets close with 1001.
         let sockets_closing = CancellationToken::new();
+        let session_queue = SessionQueue::default();
         let realtime = RealtimeState::new(RealtimeShared {
             events: Arc::clone(&self.events),
             ws: WsPolicy::new(gateway, sockets_closing.clone()),
+            sessions: Arc::clone(&self.sessions),
+            session_persistence: gateway.session_persistence,
+            agent: Arc::clone(&agent),
+            queue: session_queue,
+            attached: Arc::default(),
         });
 
         let mut groups = vec![routes::route_group(state.clone())];

@@ -1,6 +1,8 @@
 //! # construct-realtime
 //!
 //! The gateway's live surfaces:
+//! - [`chat`]: `WS /ws/chat`, chat with the agent in stored sessions, serialised by the [`session_queue`],
+//!   with the REST companions in [`sessions_api`];
 //! - [`sse`]: `GET /api/events`, the event bus as Server-Sent Events with ids, replay and lag notices;
 //! - [`ws`]: what every WebSocket shares (Origin check, per-client cap, bounded lag-aware outbox, pings,
 //!   idle timeout, meaningful close codes).
@@ -8,16 +10,23 @@
 //! Invariants: every queue is bounded and every skip is reported; every socket is authenticated (by its
 //! route group's guard) and Origin-checked before the upgrade; handlers reach state through traits.
 
+pub mod chat;
+pub mod session_queue;
+pub mod sessions_api;
 pub mod sse;
 pub mod ws;
 
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, put};
+use construct_agent::Agent;
 use construct_core::events::EventBus;
 use construct_core::principal::Scope;
 use construct_core::routes::{Access, RouteGroup};
+use construct_core::sessions::SessionStore;
 
+pub use chat::Attached;
+pub use session_queue::SessionQueue;
 pub use ws::WsPolicy;
 
 /// What the realtime routes share.
@@ -26,10 +35,29 @@ pub struct RealtimeState(Arc<RealtimeShared>);
 
 /// The parts of [`RealtimeState`].
 pub struct RealtimeShared {
-    /// Where events come from.
+    /// Where events come from and go.
     pub events: Arc<dyn EventBus>,
     /// WebSocket admission and limits.
     pub ws: WsPolicy,
+    /// Chat sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// Whether sessions outlive the process (reported to clients).
+    pub session_persistence: bool,
+    /// Runs chat turns.
+    pub agent: Arc<dyn Agent>,
+    /// One turn per session at a time.
+    pub queue: SessionQueue,
+    /// Sockets attached to each session.
+    pub attached: Arc<Attached>,
+}
+
+impl RealtimeShared {
+    /// Publishes an event; a bus failure is logged, never fatal.
+    pub async fn publish(&self, kind: &str, payload: serde_json::Value) {
+        if let Err(error) = self.events.publish(kind, payload).await {
+            tracing::warn!(%error, kind, "cannot publish event");
+        }
+    }
 }
 
 impl RealtimeState {
@@ -37,13 +65,26 @@ impl RealtimeState {
     pub fn new(shared: RealtimeShared) -> Self {
         Self(Arc::new(shared))
     }
+
+    /// The parts.
+    pub fn shared(&self) -> &RealtimeShared {
+        &self.0
+    }
 }
 
 /// The realtime route groups.
 pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
     vec![
-        RouteGroup::new("events", Access::Scope(Scope::Read))
+        RouteGroup::new("realtime-read", Access::Scope(Scope::Read))
             .route("/api/events", get(sse::events))
+            .route("/api/sessions", get(sessions_api::list))
+            .route("/api/sessions/running", get(sessions_api::running))
+            .route("/api/sessions/{id}/messages", get(sessions_api::messages))
+            .route("/api/sessions/{id}/state", get(sessions_api::session_state))
+            .with_state(state.clone()),
+        RouteGroup::new("realtime-chat", Access::Scope(Scope::Chat))
+            .route("/ws/chat", get(chat::ws_chat))
+            .route("/api/sessions/{id}", put(sessions_api::rename).delete(sessions_api::delete))
             .with_state(state),
     ]
 }

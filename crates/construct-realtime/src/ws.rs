@@ -318,20 +318,20 @@ impl Reader {
             let received = tokio::select! {
                 received = tokio::time::timeout(self.idle, self.stream.next()) => received,
                 () = self.shutdown.cancelled() => {
-                    self.outbox.close(close::GOING_AWAY, "server shutting down").await;
+                    self.close(close::GOING_AWAY, "server shutting down").await;
                     return None;
                 }
                 () = self.outbox.closed() => return None,
             };
             match received {
                 Err(_) => {
-                    self.outbox.close(close::GOING_AWAY, "idle timeout").await;
+                    self.close(close::GOING_AWAY, "idle timeout").await;
                     return None;
                 }
                 Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
                 Ok(Some(Err(error))) => {
                     if is_too_big(&error) {
-                        self.outbox.close(close::TOO_BIG, "message too big").await;
+                        self.close(close::TOO_BIG, "message too big").await;
                     }
                     tracing::debug!(%error, "websocket read ended");
                     return None;
@@ -342,6 +342,20 @@ impl Reader {
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
             }
         }
+    }
+
+    /// Sends a Close frame and waits (briefly) for the client's: dropping a socket whose peer still has
+    /// frames in flight resets the connection, and the client would never see the close code.
+    async fn close(&mut self, code: u16, reason: &str) {
+        self.outbox.close(code, reason).await;
+        let drain = async {
+            while let Some(Ok(message)) = self.stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use construct_agent::{Agent, AgentError, Message, Role, TurnRequest};
+use construct_agent::{Agent, AgentError, Message, TurnRequest};
 use construct_core::devices::StoreError;
 use construct_core::events::EventBus;
 use construct_core::history::{HistoryMessage, SessionHistory};
@@ -77,10 +77,8 @@ impl Conversations {
         };
         let model = self.agent.model().to_owned();
         self.publish("agent_start", json!({"channel": channel, "model": model, "session_id": session})).await;
-        let request = TurnRequest {
-            history: history.iter().map(|m| Message::new(role_of(&m.role), m.content.clone())).collect(),
-            input: input.to_owned(),
-        };
+        let request =
+            TurnRequest { history: history.iter().map(Message::from).collect(), input: input.to_owned() };
         let _cancel_on_drop = cancel.clone().drop_guard();
         let (events, mut stream) = mpsc::channel(64);
         let (result, ()) = tokio::join!(self.agent.run_turn(request, events, cancel), async {
@@ -108,13 +106,5 @@ impl Conversations {
                 Err(TurnFailure::Agent(error))
             }
         }
-    }
-}
-
-fn role_of(name: &str) -> Role {
-    match name {
-        "system" => Role::System,
-        "assistant" => Role::Assistant,
-        _ => Role::User,
     }
 }

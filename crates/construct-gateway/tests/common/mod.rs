@@ -149,3 +149,73 @@ pub async fn mint_code(h: &Harness, admin: &str, body: Option<Value>) -> String 
     assert_eq!(status, StatusCode::OK, "{body}");
     body["pairing_code"].as_str().unwrap().to_owned()
 }
+
+/// A gateway serving on a real loopback port, with a paired admin token.
+pub struct Live {
+    pub addr: SocketAddr,
+    pub token: String,
+    pub events: std::sync::Arc<construct_store::MemoryEventBus>,
+    pub sessions: std::sync::Arc<construct_store::MemorySessions>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Live {
+    /// Starts a gateway with `agent`, after `configure` (the port is always 0).
+    pub async fn start(
+        agent: std::sync::Arc<dyn construct_agent::Agent>,
+        configure: impl FnOnce(&mut LoadedConfig),
+    ) -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let mut loaded = LoadedConfig::with_defaults(dir.path());
+        configure(&mut loaded);
+        loaded.config.gateway.port = 0;
+        let events = std::sync::Arc::new(construct_store::MemoryEventBus::default());
+        let sessions = std::sync::Arc::new(construct_store::MemorySessions::default());
+        let gateway = Gateway::builder(loaded)
+            .agent(agent)
+            .event_bus(events.clone())
+            .session_store(sessions.clone())
+            .build()
+            .unwrap();
+        let h = Harness { router: gateway.router(), gateway, _dir: dir };
+        let (token, _) = pair_first(&h).await;
+        let Harness { gateway, _dir, .. } = h;
+        let listener = gateway.bind().await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(async move {
+            gateway
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Live { addr, token, events, sessions, stop: Some(stop), served: Some(served), _dir }
+    }
+
+    /// `ws://` URL of `path`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.addr)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), served).await;
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
