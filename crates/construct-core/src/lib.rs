@@ -23,6 +23,7 @@
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
 
 pub mod audit;
+pub mod canvas;
 pub mod config;
 pub mod constants;
 pub mod devices;

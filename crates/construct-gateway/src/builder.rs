@@ -16,6 +16,7 @@ use construct_auth::{
 };
 use construct_core::LoadedConfig;
 use construct_core::audit::AuditLog;
+use construct_core::canvas::CanvasStore;
 use construct_core::config::validate;
 use construct_core::devices::DeviceStore;
 use construct_core::events::EventBus;
@@ -26,8 +27,8 @@ use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
-    CachedDeviceStore, MemoryAuditLog, MemoryEventBus, MemoryIdempotency, MemorySessions, MemoryStore,
-    MemoryWorkQueue,
+    CachedDeviceStore, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency, MemorySessions,
+    MemoryStore, MemoryWorkQueue,
 };
 use construct_webhooks::signature::SecretHash;
 use construct_webhooks::{
@@ -57,6 +58,7 @@ pub struct GatewayBuilder {
     events: Arc<dyn EventBus>,
     sessions: Arc<dyn SessionStore>,
     queue: Option<Arc<dyn WorkQueue>>,
+    canvas: Arc<dyn CanvasStore>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -74,6 +76,12 @@ impl GatewayBuilder {
     /// restart).
     pub fn work_queue(mut self, queue: Arc<dyn WorkQueue>) -> Self {
         self.queue = Some(queue);
+        self
+    }
+
+    /// Sets where canvas frames are kept (default: in memory; `run_gateway` uses SQLite).
+    pub fn canvas_store(mut self, canvas: Arc<dyn CanvasStore>) -> Self {
+        self.canvas = canvas;
         self
     }
 
@@ -250,6 +258,7 @@ impl GatewayBuilder {
             agent: Arc::clone(&agent),
             queue: session_queue,
             attached: Arc::default(),
+            canvas: Arc::clone(&self.canvas),
         });
 
         let mut groups = vec![routes::route_group(state.clone())];
@@ -350,6 +359,7 @@ impl Gateway {
             events: Arc::new(MemoryEventBus::default()),
             sessions: Arc::new(MemorySessions::default()),
             queue: None,
+            canvas: Arc::new(MemoryCanvas::default()),
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

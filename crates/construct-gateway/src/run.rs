@@ -73,6 +73,7 @@ pub async fn run_gateway_with(
     let gateway = Gateway::builder(loaded)
         .work_queue(Arc::new(queue))
         .session_store(sessions)
+        .canvas_store(Arc::new(store.clone()))
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
         .device_store(store)

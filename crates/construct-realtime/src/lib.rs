@@ -1,6 +1,7 @@
 //! # construct-realtime
 //!
 //! The gateway's live surfaces:
+//! - [`canvas`]: the live canvas, REST and `WS /ws/canvas/{id}`, following the bus;
 //! - [`chat`]: `WS /ws/chat`, chat with the agent in stored sessions, serialised by the [`session_queue`],
 //!   with the REST companions in [`sessions_api`];
 //! - [`sse`]: `GET /api/events`, the event bus as Server-Sent Events with ids, replay and lag notices;
@@ -10,6 +11,7 @@
 //! Invariants: every queue is bounded and every skip is reported; every socket is authenticated (by its
 //! route group's guard) and Origin-checked before the upgrade; handlers reach state through traits.
 
+pub mod canvas;
 pub mod chat;
 pub mod session_queue;
 pub mod sessions_api;
@@ -18,8 +20,9 @@ pub mod ws;
 
 use std::sync::Arc;
 
-use axum::routing::{get, put};
+use axum::routing::{delete, get, post, put};
 use construct_agent::Agent;
+use construct_core::canvas::CanvasStore;
 use construct_core::events::EventBus;
 use construct_core::principal::Scope;
 use construct_core::routes::{Access, RouteGroup};
@@ -49,6 +52,8 @@ pub struct RealtimeShared {
     pub queue: SessionQueue,
     /// Sockets attached to each session.
     pub attached: Arc<Attached>,
+    /// Canvas frames.
+    pub canvas: Arc<dyn CanvasStore>,
 }
 
 impl RealtimeShared {
@@ -77,6 +82,10 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
     vec![
         RouteGroup::new("realtime-read", Access::Scope(Scope::Read))
             .route("/api/events", get(sse::events))
+            .route("/api/canvas", get(canvas::list))
+            .route("/api/canvas/{id}", get(canvas::get))
+            .route("/api/canvas/{id}/history", get(canvas::history))
+            .route("/ws/canvas/{id}", get(canvas::ws_canvas))
             .route("/api/sessions", get(sessions_api::list))
             .route("/api/sessions/running", get(sessions_api::running))
             .route("/api/sessions/{id}/messages", get(sessions_api::messages))
@@ -85,6 +94,12 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
         RouteGroup::new("realtime-chat", Access::Scope(Scope::Chat))
             .route("/ws/chat", get(chat::ws_chat))
             .route("/api/sessions/{id}", put(sessions_api::rename).delete(sessions_api::delete))
+            .route("/api/canvas/{id}", delete(canvas::clear))
+            .with_state(state.clone()),
+        // Its own body limit, so the 256 KiB content limit can be reached (upstream's could not).
+        RouteGroup::new("canvas-render", Access::Scope(Scope::Chat))
+            .body_limit(canvas::RENDER_BODY_LIMIT)
+            .route("/api/canvas/{id}", post(canvas::render))
             .with_state(state),
     ]
 }

@@ -12,6 +12,7 @@
 //!   TTL'd;
 //! - chat sessions ([`construct_core::sessions::SessionStore`], which includes the conversation history):
 //!   in SQLite, and [`MemorySessions`], bounded;
+//! - canvas frames ([`construct_core::canvas::CanvasStore`]) in SQLite and [`MemoryCanvas`];
 //! - [`MemoryEventBus`]: the in-process event bus (replay ring plus bounded broadcast);
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
 //!   revision.
@@ -23,6 +24,7 @@
 
 pub mod audit;
 mod cached;
+mod canvas;
 mod events;
 mod idempotency;
 mod memory;
@@ -35,6 +37,7 @@ mod sqlite_sessions;
 
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
+pub use canvas::MemoryCanvas;
 pub use events::MemoryEventBus;
 pub use idempotency::MemoryIdempotency;
 pub use memory::MemoryStore;

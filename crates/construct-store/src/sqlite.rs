@@ -112,6 +112,16 @@ const MIGRATIONS: &[&str] = &[
          at          INTEGER NOT NULL,
          PRIMARY KEY (session_key, seq)
      );",
+    // 7: live canvas frames (the newest 50 per canvas).
+    "CREATE TABLE canvas_frames (
+         canvas_id    TEXT NOT NULL,
+         seq          INTEGER NOT NULL,
+         frame_id     TEXT NOT NULL,
+         content_type TEXT NOT NULL,
+         content      TEXT NOT NULL,
+         at_nanos     INTEGER NOT NULL,
+         PRIMARY KEY (canvas_id, seq)
+     );",
 ];
 
 /// Why the database could not be opened.

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // Tests fail loudly; not every file uses every helper.
 
 pub mod agents;
+pub mod ws;
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,197 @@
+//! The live canvas: `GET /api/canvas`, `GET|POST|DELETE /api/canvas/{id}`, `GET /api/canvas/{id}/history`
+//! and `WS /ws/canvas/{id}`.
+//!
+//! A render is stored, then published on the event bus as `canvas_updated {canvas_id, frame}`; viewers
+//! follow the bus, so a frame rendered through any gateway sharing it reaches them. Clearing removes the
+//! canvas (its place under the 100-canvas cap is freed) and sends viewers a `clear` frame. Unlike
+//! upstream: ids are validated, a viewer never creates a canvas (100 sockets with random ids exhausted
+//! upstream's store for good), the 256 KiB content limit is reachable (this route's body limit is set to
+//! fit it), and there is no loopback bypass of authentication.
+
+use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::response::{IntoResponse, Response};
+use construct_auth::Client;
+use construct_core::canvas::{CONTENT_TYPES, CanvasFrame, MAX_CONTENT_BYTES, valid_canvas_id};
+use construct_core::events::Delivery;
+use construct_core::extract::{Json, Path};
+use construct_core::{ApiError, ErrorCode};
+use futures_util::StreamExt;
+use http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::RealtimeState;
+use crate::sessions_api::store_error;
+use crate::ws::{Frame, PROTOCOL};
+
+/// The bus event announcing a new frame (or a `clear`).
+pub const CANVAS_UPDATED: &str = "canvas_updated";
+/// The body limit of `POST /api/canvas/{id}`: the content limit plus room for JSON escaping.
+pub const RENDER_BODY_LIMIT: usize = MAX_CONTENT_BYTES * 2 + 4096;
+
+/// 400 for an id outside `[A-Za-z0-9_.-]{1,128}`.
+pub const INVALID_CANVAS_ID: ErrorCode = ErrorCode::new("INVALID_CANVAS_ID");
+/// 404 for a canvas with no content.
+pub const CANVAS_NOT_FOUND: ErrorCode = ErrorCode::new("CANVAS_NOT_FOUND");
+/// 400 for a content type outside html, svg, markdown, text.
+pub const INVALID_CONTENT_TYPE: ErrorCode = ErrorCode::new("INVALID_CONTENT_TYPE");
+/// 413 for content over 256 KiB.
+pub const CONTENT_TOO_LARGE: ErrorCode = ErrorCode::new("CONTENT_TOO_LARGE");
+/// 429 when 100 canvases already hold content.
+pub const CANVAS_LIMIT: ErrorCode = ErrorCode::new("CANVAS_LIMIT");
+
+fn checked(id: &str) -> Result<(), ApiError> {
+    if valid_canvas_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            INVALID_CANVAS_ID,
+            "Canvas ids are 1-128 characters of A-Z a-z 0-9 _ - .",
+        ))
+    }
+}
+
+pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
+    let canvases = state.0.canvas.list().await.map_err(store_error)?;
+    Ok(Json(json!({ "canvases": canvases })))
+}
+
+pub(crate) async fn get(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    checked(&id)?;
+    let frame = state.0.canvas.current(&id).await.map_err(store_error)?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, CANVAS_NOT_FOUND, format!("Canvas '{id}' not found"))
+    })?;
+    Ok(Json(json!({ "canvas_id": id, "frame": frame })))
+}
+
+pub(crate) async fn history(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    checked(&id)?;
+    let frames = state.0.canvas.history(&id).await.map_err(store_error)?;
+    Ok(Json(json!({ "canvas_id": id, "frames": frames })))
+}
+
+/// Body of `POST /api/canvas/{id}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Render {
+    #[serde(default = "html")]
+    content_type: String,
+    content: String,
+}
+
+fn html() -> String {
+    "html".to_owned()
+}
+
+pub(crate) async fn render(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+    Json(body): Json<Render>,
+) -> Result<Response, ApiError> {
+    checked(&id)?;
+    if !CONTENT_TYPES.contains(&body.content_type.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            INVALID_CONTENT_TYPE,
+            format!("Invalid content_type '{}'. Allowed: {CONTENT_TYPES:?}", body.content_type),
+        ));
+    }
+    if body.content.len() > MAX_CONTENT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            CONTENT_TOO_LARGE,
+            format!("Content exceeds maximum size of {MAX_CONTENT_BYTES} bytes"),
+        ));
+    }
+    let frame = CanvasFrame::new(&body.content_type, &body.content);
+    if !state.0.canvas.render(&id, &frame).await.map_err(store_error)? {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            CANVAS_LIMIT,
+            "Maximum canvas count reached. Clear unused canvases first.",
+        ));
+    }
+    state.0.publish(CANVAS_UPDATED, json!({"canvas_id": id, "frame": frame})).await;
+    Ok((StatusCode::CREATED, Json(json!({ "canvas_id": id, "frame": frame }))).into_response())
+}
+
+pub(crate) async fn clear(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    checked(&id)?;
+    if state.0.canvas.clear(&id).await.map_err(store_error)? {
+        let frame = CanvasFrame::new("clear", "");
+        state.0.publish(CANVAS_UPDATED, json!({"canvas_id": id, "frame": frame})).await;
+    }
+    Ok(Json(json!({ "canvas_id": id, "status": "cleared" })))
+}
+
+pub(crate) async fn ws_canvas(
+    State(state): State<RealtimeState>,
+    Client(client): Client,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    checked(&id)?;
+    let permit = state.0.ws.admit(&headers, client.key)?;
+    Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
+        let (mut reader, outbox) = state.0.ws.connect(socket, permit);
+        // Subscribe before reading the current frame, so nothing rendered in between is missed; the
+        // snapshot's frame is not sent twice.
+        let mut bus = state.0.events.subscribe(None);
+        let current = match state.0.canvas.current(&id).await {
+            Ok(current) => current,
+            Err(error) => {
+                tracing::error!(%error, "canvas store failed");
+                outbox.close(crate::ws::close::INTERNAL, "canvas store unavailable").await;
+                return;
+            }
+        };
+        let mut last_sent = None;
+        if let Some(frame) = current {
+            last_sent = Some(frame.frame_id.clone());
+            if outbox.control(&json!({"type": "frame", "canvas_id": id, "frame": frame})).await.is_err() {
+                return;
+            }
+        }
+        if outbox.control(&json!({"type": "connected", "canvas_id": id})).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                frame = reader.next() => match frame {
+                    // Viewers have nothing to say; their frames are read only to notice a close.
+                    Some(Frame::Text(_) | Frame::Binary(_)) => {}
+                    None => break,
+                },
+                delivery = bus.next() => match delivery {
+                    Some(Delivery::Event(event))
+                        if event.kind == CANVAS_UPDATED && event.payload["canvas_id"] == id.as_str() =>
+                    {
+                        let frame = &event.payload["frame"];
+                        if frame["frame_id"].as_str() == last_sent.as_deref() {
+                            continue;
+                        }
+                        last_sent = frame["frame_id"].as_str().map(str::to_owned);
+                        let _ = outbox.stream(&json!({"type": "frame", "canvas_id": id, "frame": frame}));
+                    }
+                    Some(Delivery::Lagged { missed }) => {
+                        let notice = json!({"type": "lagged", "canvas_id": id, "missed_frames": missed, "missed": missed});
+                        let _ = outbox.stream(&notice);
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
+            }
+        }
+    }))
+}
