@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use construct_core::audit::{AuditEvent, AuditKind, AuditLog, record};
 use construct_core::config::GatewayConfig;
-use construct_core::devices::{DeviceStore, StoreError};
+use construct_core::devices::{DeviceStore, StoreError, TokenHash};
 use construct_core::limits::{LockoutState, RetryAfter};
 use construct_core::principal::{Principal, PrincipalKind, Scopes};
 use http::HeaderMap;
@@ -53,6 +53,7 @@ pub struct Authenticator {
     allow_query_token: bool,
     lockout: Arc<dyn LockoutState>,
     touched: RwLock<HashMap<String, Instant>>,
+    node_token: Option<TokenHash>,
 }
 
 impl Authenticator {
@@ -70,7 +71,32 @@ impl Authenticator {
                 gateway.effective_rate_limit_max_keys(),
             )),
             touched: RwLock::new(HashMap::new()),
+            node_token: None,
         }
+    }
+
+    /// Accepts `token` (kept only as its SHA-256) from remote nodes, as `[nodes] auth_token` configures.
+    pub fn with_node_token(mut self, token: Option<&str>) -> Self {
+        self.node_token = token.map(str::trim).filter(|t| !t.is_empty()).map(hash_token);
+        self
+    }
+
+    /// Authenticates a remote node: the configured node token (compared in constant time, as hashes), or
+    /// else whatever [`Authenticator::authenticate`] accepts (the guard then requires the admin scope).
+    pub async fn authenticate_node(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        client: ClientKey,
+        client_ip: IpAddr,
+    ) -> Result<Principal, AuthError> {
+        if let (Some(expected), Some(token)) =
+            (&self.node_token, bearer_token(headers, query.filter(|_| self.allow_query_token)))
+            && bool::from(subtle::ConstantTimeEq::ct_eq(&expected.0[..], &hash_token(token).0[..]))
+        {
+            return Ok(Principal { kind: PrincipalKind::Machine { name: "node" }, scopes: Scopes::NONE });
+        }
+        self.authenticate(headers, query, client, client_ip).await
     }
 
     /// Keeps the wrong-token lockout in shared state (for replicas) instead of in process.

@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use construct_core::audit::{AuditEvent, AuditKind, record};
 use construct_core::limits::RateLimiter;
+use construct_core::principal::PrincipalKind;
 use construct_core::principal::{Principal, Scope};
 use construct_core::routes::{Access, RateClass};
 use construct_core::{ApiError, ErrorCode};
@@ -153,36 +154,70 @@ pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response>
                 .into_response());
             }
         }
-        Access::Scope(scope) => {
-            // Without pairing, the only caller is the operator at this machine: anything that did not come
-            // straight from loopback with a loopback Host (DNS rebinding) and same-origin Origin (CSRF) is not.
-            let local = context.resolver.is_direct_loopback(peer, request.headers())
-                && local_host_and_origin(request.headers());
-            if !context.authenticator.requires_pairing() && !local {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    LOOPBACK_ONLY,
-                    "Pairing is disabled, so only direct local requests are accepted",
-                )
-                .into_response());
-            }
-            let query = request.uri().query();
-            let principal = match context.authenticator.authenticate(request.headers(), query, key, ip).await
-            {
-                Ok(principal) => principal,
-                Err(error) => return Err(auth_error_response(&error)),
+        Access::Scope(_) | Access::Node => {
+            let node = guard.access == Access::Node;
+            let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
+            let query = request.uri().query().map(str::to_owned);
+            let principal =
+                authenticated(guard, request.headers(), query.as_deref(), peer, key, ip, node).await?;
+            let required = match guard.access {
+                Access::Scope(scope) => Some(scope),
+                // A node presenting the node token needs no scope; a device needs admin.
+                _ if matches!(principal.kind, PrincipalKind::Machine { .. }) => None,
+                _ => Some(Scope::Admin),
             };
-            if !principal.has(scope) {
-                let detail = serde_json::json!({"scope": scope.as_str(), "method": request.method().as_str(), "path": request.uri().path()});
-                let event =
-                    AuditEvent::new(AuditKind::ScopeDenied).actor(principal.id()).client(key).detail(detail);
-                record(&**context.authenticator.audit_log(), event).await;
-                return Err(forbidden_scope(scope));
+            if let Some(scope) = required.filter(|scope| !principal.has(*scope)) {
+                return Err(deny_scope(context, &principal, key, scope, (&method, &path)).await);
             }
             request.extensions_mut().insert(principal);
         }
     }
     Ok(())
+}
+
+/// Who is calling a scoped or node route. Without pairing, the only caller is the operator at this
+/// machine: anything that did not come straight from loopback with a loopback Host (DNS rebinding) and
+/// same-origin Origin (CSRF) is not.
+async fn authenticated(
+    guard: &Guard,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    peer: SocketAddr,
+    key: ClientKey,
+    ip: std::net::IpAddr,
+    node: bool,
+) -> Result<Principal, Response> {
+    let context = &guard.context;
+    let local = context.resolver.is_direct_loopback(peer, headers) && local_host_and_origin(headers);
+    if !context.authenticator.requires_pairing() && !local {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            LOOPBACK_ONLY,
+            "Pairing is disabled, so only direct local requests are accepted",
+        )
+        .into_response());
+    }
+    let authenticator = &context.authenticator;
+    let result = if node {
+        authenticator.authenticate_node(headers, query, key, ip).await
+    } else {
+        authenticator.authenticate(headers, query, key, ip).await
+    };
+    result.map_err(|error| auth_error_response(&error))
+}
+
+/// Records a scope denial in the audit log and builds the 403.
+async fn deny_scope(
+    context: &AuthContext,
+    principal: &Principal,
+    client: ClientKey,
+    scope: Scope,
+    (method, path): (&str, &str),
+) -> Response {
+    let detail = serde_json::json!({"scope": scope.as_str(), "method": method, "path": path});
+    let event = AuditEvent::new(AuditKind::ScopeDenied).actor(principal.id()).client(client).detail(detail);
+    record(&**context.authenticator.audit_log(), event).await;
+    forbidden_scope(scope)
 }
 
 /// Loopback admin routes also require a loopback `Host` (defeats DNS rebinding: a rebound name arrives

@@ -145,6 +145,11 @@ pub enum PrincipalKind {
     },
     /// Pairing is disabled on a loopback-only gateway: every request acts as the local operator.
     LocalOperator,
+    /// A machine presenting a credential from the configuration (a node's `[nodes] auth_token`).
+    Machine {
+        /// What it is (`node`, ...).
+        name: &'static str,
+    },
 }
 
 /// The authenticated caller of a request.
@@ -167,6 +172,7 @@ impl Principal {
         match &self.kind {
             PrincipalKind::Device { device_id, .. } => device_id,
             PrincipalKind::LocalOperator => "local-operator",
+            PrincipalKind::Machine { name } => name,
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum Access {
     LoopbackAdmin,
     /// Verified by the route itself (webhook signatures and secrets), rate limited as webhooks.
     Webhook,
+    /// A remote node: the configured `[nodes] auth_token` (compared in constant time), or an admin device.
+    Node,
 }
 
 /// Which per-client rate limit a group counts against.
@@ -66,7 +68,7 @@ impl<S: Clone + Send + Sync + 'static> RouteGroup<S> {
     /// the webhook limit, and both honour idempotency keys on mutating requests.
     pub fn new(name: impl Into<String>, access: Access) -> Self {
         let rate_class = match access {
-            Access::Scope(_) => Some(RateClass::Api),
+            Access::Scope(_) | Access::Node => Some(RateClass::Api),
             Access::Webhook => Some(RateClass::Webhook),
             Access::Public | Access::LoopbackAdmin => None,
         };

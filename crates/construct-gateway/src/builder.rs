@@ -25,6 +25,7 @@ use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
+use construct_realtime::nodes::NodeRegistry;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
     CachedDeviceStore, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency, MemorySessions,
@@ -166,7 +167,8 @@ impl GatewayBuilder {
         };
 
         let auth = Arc::new(AuthContext {
-            authenticator: Authenticator::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway),
+            authenticator: Authenticator::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway)
+                .with_node_token(state.config.nodes.auth_token.as_ref().map(|t| t.expose())),
             limiter: Arc::new(GatewayRateLimiter::from_config(gateway)),
             resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
         });
@@ -259,6 +261,9 @@ impl GatewayBuilder {
             queue: session_queue,
             attached: Arc::default(),
             canvas: Arc::clone(&self.canvas),
+            nodes: Arc::new(NodeRegistry::new(state.config.nodes.max_nodes)),
+            nodes_enabled: state.config.nodes.enabled,
+            node_timeout: Duration::from_secs(state.config.nodes.invoke_timeout_secs),
         });
 
         let mut groups = vec![routes::route_group(state.clone())];

@@ -38,7 +38,7 @@ async fn every_route_refuses_anonymous_callers_unless_public() {
             match route.access {
                 Access::Public | Access::Webhook => {}
                 Access::LoopbackAdmin => assert_error(&got, StatusCode::FORBIDDEN, "LOOPBACK_ONLY"),
-                Access::Scope(_) => {
+                Access::Scope(_) | Access::Node => {
                     assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
                     assert_eq!(got.1[header::WWW_AUTHENTICATE], "Bearer", "{method} {}", route.path);
                 }

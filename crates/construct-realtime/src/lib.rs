@@ -4,6 +4,7 @@
 //! - [`canvas`]: the live canvas, REST and `WS /ws/canvas/{id}`, following the bus;
 //! - [`chat`]: `WS /ws/chat`, chat with the agent in stored sessions, serialised by the [`session_queue`],
 //!   with the REST companions in [`sessions_api`];
+//! - [`nodes`]: remote capability providers over `WS /ws/nodes`, and invoking them over REST;
 //! - [`sse`]: `GET /api/events`, the event bus as Server-Sent Events with ids, replay and lag notices;
 //! - [`ws`]: what every WebSocket shares (Origin check, per-client cap, bounded lag-aware outbox, pings,
 //!   idle timeout, meaningful close codes).
@@ -13,6 +14,7 @@
 
 pub mod canvas;
 pub mod chat;
+pub mod nodes;
 pub mod session_queue;
 pub mod sessions_api;
 pub mod sse;
@@ -54,6 +56,12 @@ pub struct RealtimeShared {
     pub attached: Arc<Attached>,
     /// Canvas frames.
     pub canvas: Arc<dyn CanvasStore>,
+    /// Connected nodes.
+    pub nodes: Arc<nodes::NodeRegistry>,
+    /// Whether the node routes are mounted.
+    pub nodes_enabled: bool,
+    /// How long an invocation waits for its node.
+    pub node_timeout: std::time::Duration,
 }
 
 impl RealtimeShared {
@@ -79,7 +87,7 @@ impl RealtimeState {
 
 /// The realtime route groups.
 pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
-    vec![
+    let mut groups = vec![
         RouteGroup::new("realtime-read", Access::Scope(Scope::Read))
             .route("/api/events", get(sse::events))
             .route("/api/canvas", get(canvas::list))
@@ -100,6 +108,23 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
         RouteGroup::new("canvas-render", Access::Scope(Scope::Chat))
             .body_limit(canvas::RENDER_BODY_LIMIT)
             .route("/api/canvas/{id}", post(canvas::render))
-            .with_state(state),
-    ]
+            .with_state(state.clone()),
+    ];
+    if state.0.nodes_enabled {
+        let invoke_timeout = state.0.node_timeout + std::time::Duration::from_secs(5);
+        groups.extend([
+            RouteGroup::new("nodes-socket", Access::Node)
+                .route("/ws/nodes", get(nodes::ws_nodes))
+                .with_state(state.clone()),
+            RouteGroup::new("nodes-read", Access::Scope(Scope::Read))
+                .route("/api/nodes", get(nodes::list))
+                .with_state(state.clone()),
+            // Its own timeout: an invocation may wait for its node longer than the global request timeout.
+            RouteGroup::new("nodes-invoke", Access::Scope(Scope::Admin))
+                .timeout(invoke_timeout)
+                .route("/api/nodes/{id}/invoke", post(nodes::invoke))
+                .with_state(state),
+        ]);
+    }
+    groups
 }

@@ -11,6 +11,7 @@ mod channels;
 mod env;
 mod load;
 mod provider;
+mod realtime;
 mod validate;
 
 use std::net::IpAddr;
@@ -24,6 +25,7 @@ pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
 };
 pub use provider::{ProviderConfig, ProviderKind};
+pub use realtime::{NodesConfig, TerminalConfig};
 pub use validate::{normalize_origin, validate};
 
 use ipnet::IpNet;
@@ -44,6 +46,10 @@ pub struct Config {
     pub provider: ProviderConfig,
     /// `[channels_config.*]`: messaging channels, all off until configured.
     pub channels_config: ChannelsConfig,
+    /// `[nodes]`: remote capability providers.
+    pub nodes: NodesConfig,
+    /// `[terminal]`: a shell over WebSocket, off by default.
+    pub terminal: TerminalConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

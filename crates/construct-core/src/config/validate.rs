@@ -101,6 +101,31 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             "must be longer than ping_interval_secs, or every quiet client is cut off".into(),
         ));
     }
+    let nodes = &config.nodes;
+    if !(1..=10_000).contains(&nodes.max_nodes) {
+        return Err(invalid(
+            "nodes.max_nodes",
+            format!("must be between 1 and 10000, got {}", nodes.max_nodes),
+        ));
+    }
+    if !(1..=3_600).contains(&nodes.invoke_timeout_secs) {
+        return Err(invalid(
+            "nodes.invoke_timeout_secs",
+            format!("must be between 1 and 3600, got {}", nodes.invoke_timeout_secs),
+        ));
+    }
+    let terminal = &config.terminal;
+    if !(1..=256).contains(&terminal.max_sessions) {
+        return Err(invalid(
+            "terminal.max_sessions",
+            format!("must be between 1 and 256, got {}", terminal.max_sessions),
+        ));
+    }
+    if let Some(shell) = &terminal.shell
+        && !std::path::Path::new(shell).is_absolute()
+    {
+        return Err(invalid("terminal.shell", format!("{shell:?} must be an absolute path")));
+    }
     let p = &config.provider;
     if p.timeout_secs == 0 || p.timeout_secs > 3_600 {
         return Err(invalid(
