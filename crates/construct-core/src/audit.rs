@@ -29,11 +29,15 @@ pub enum AuditKind {
     TokenRotated,
     /// A valid principal was refused for lack of a scope.
     ScopeDenied,
+    /// A terminal was opened.
+    TerminalOpened,
+    /// A terminal was closed.
+    TerminalClosed,
 }
 
 impl AuditKind {
     /// Every kind, for parsing.
-    pub const ALL: [AuditKind; 7] = [
+    pub const ALL: [AuditKind; 9] = [
         AuditKind::PairSuccess,
         AuditKind::PairFailure,
         AuditKind::Lockout,
@@ -41,6 +45,8 @@ impl AuditKind {
         AuditKind::DeviceRevoked,
         AuditKind::TokenRotated,
         AuditKind::ScopeDenied,
+        AuditKind::TerminalOpened,
+        AuditKind::TerminalClosed,
     ];
 
     /// The stored name.
@@ -53,6 +59,8 @@ impl AuditKind {
             AuditKind::DeviceRevoked => "device_revoked",
             AuditKind::TokenRotated => "token_rotated",
             AuditKind::ScopeDenied => "scope_denied",
+            AuditKind::TerminalOpened => "terminal_opened",
+            AuditKind::TerminalClosed => "terminal_closed",
         }
     }
 

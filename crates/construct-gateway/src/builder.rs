@@ -26,6 +26,7 @@ use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
 use construct_realtime::nodes::NodeRegistry;
+use construct_realtime::terminal::Terminals;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
     CachedDeviceStore, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency, MemorySessions,
@@ -264,6 +265,9 @@ impl GatewayBuilder {
             nodes: Arc::new(NodeRegistry::new(state.config.nodes.max_nodes)),
             nodes_enabled: state.config.nodes.enabled,
             node_timeout: Duration::from_secs(state.config.nodes.invoke_timeout_secs),
+            terminals: Arc::new(Terminals::new(&state.config.terminal)),
+            terminal_enabled: state.config.terminal.enabled,
+            audit: Arc::clone(&self.audit),
         });
 
         let mut groups = vec![routes::route_group(state.clone())];

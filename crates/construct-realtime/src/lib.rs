@@ -6,6 +6,7 @@
 //!   with the REST companions in [`sessions_api`];
 //! - [`nodes`]: remote capability providers over `WS /ws/nodes`, and invoking them over REST;
 //! - [`sse`]: `GET /api/events`, the event bus as Server-Sent Events with ids, replay and lag notices;
+//! - [`terminal`]: a shell over `WS /ws/terminal`, opt-in, with an allowlisted environment;
 //! - [`ws`]: what every WebSocket shares (Origin check, per-client cap, bounded lag-aware outbox, pings,
 //!   idle timeout, meaningful close codes).
 //!
@@ -18,6 +19,7 @@ pub mod nodes;
 pub mod session_queue;
 pub mod sessions_api;
 pub mod sse;
+pub mod terminal;
 pub mod ws;
 
 use std::sync::Arc;
@@ -62,6 +64,12 @@ pub struct RealtimeShared {
     pub nodes_enabled: bool,
     /// How long an invocation waits for its node.
     pub node_timeout: std::time::Duration,
+    /// Terminal sessions and their settings.
+    pub terminals: Arc<terminal::Terminals>,
+    /// Whether `/ws/terminal` is mounted.
+    pub terminal_enabled: bool,
+    /// Where terminal openings and closings are recorded.
+    pub audit: Arc<dyn construct_core::audit::AuditLog>,
 }
 
 impl RealtimeShared {
@@ -110,6 +118,13 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
             .route("/api/canvas/{id}", post(canvas::render))
             .with_state(state.clone()),
     ];
+    if state.0.terminal_enabled {
+        groups.push(
+            RouteGroup::new("terminal", Access::Scope(Scope::Terminal))
+                .route("/ws/terminal", get(terminal::ws_terminal))
+                .with_state(state.clone()),
+        );
+    }
     if state.0.nodes_enabled {
         let invoke_timeout = state.0.node_timeout + std::time::Duration::from_secs(5);
         groups.extend([

@@ -125,3 +125,30 @@ impl Http {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 }
+
+/// Pairs another device with `scopes` through the admin API; returns its token.
+pub async fn pair_device(live: &Live, scopes: &[&str]) -> String {
+    let admin = http_client(live);
+    let (status, body) =
+        admin.send(Method::POST, "/api/pairing/initiate", serde_json::json!({"scopes": scopes})).await;
+    assert_eq!(status, 200, "{body}");
+    let code = body["pairing_code"].as_str().unwrap().to_owned();
+    let mut stream = TcpStream::connect(live.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!(
+        "POST /pair HTTP/1.1\r\nHost: {}\r\nX-Pairing-Code: {code}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        live.addr
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    let body: Value = serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// A WebSocket request to `path` carrying `token`.
+pub fn with_token(live: &Live, path: &str, token: &str) -> Request {
+    let mut r = request(live, path);
+    r.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
