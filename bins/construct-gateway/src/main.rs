@@ -10,18 +10,21 @@ mod cli;
 mod pair_code;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, load};
+use construct_core::events::EventBus;
+use construct_gateway::logs::LogCapture;
 
 use crate::cli::{Cli, Command, ConfigCommand, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.log_format);
+    let logs = init_tracing(cli.global.log_format);
     route_panics_to_tracing();
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.global),
+        Command::Serve => serve(&cli.global, logs),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
         Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
     };
@@ -49,11 +52,11 @@ fn load_config(global: &cli::GlobalArgs) -> anyhow::Result<LoadedConfig> {
     Ok(loaded)
 }
 
-fn serve(global: &cli::GlobalArgs) -> anyhow::Result<()> {
+fn serve(global: &cli::GlobalArgs, logs: Arc<dyn EventBus>) -> anyhow::Result<()> {
     let loaded = load_config(global)?;
     let config_file = loaded.config_file.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(construct_gateway::run_gateway_with(loaded, |listening| {
+    runtime.block_on(construct_gateway::run_gateway_logged(loaded, Some(logs), |listening| {
         banner::print(&banner::Banner { listening, config_file: config_file.as_deref() });
     }))?;
     tracing::info!("stopped");
@@ -76,14 +79,20 @@ fn config_check(global: &cli::GlobalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to stderr, and into the in-memory ring `GET /api/daemon/logs` serves; returns the ring.
+fn init_tracing(format: LogFormat) -> Arc<dyn EventBus> {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (capture, logs) = LogCapture::new();
+    let registry = tracing_subscriber::registry().with(filter).with(capture);
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => registry.with(stderr.json()).init(),
+        LogFormat::Pretty => registry.with(stderr).init(),
     }
+    logs
 }
 
 /// Panics go through tracing (one structured line, JSON when asked for) instead of the default hook's

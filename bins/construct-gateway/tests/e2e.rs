@@ -394,3 +394,46 @@ fn a_whatsapp_delivery_accepted_before_sigterm_is_answered_after_restart() {
     assert_eq!((status, serde_json::from_str(&answer).expect("JSON")), accepted(0));
     assert!(replies.recv_timeout(Duration::from_millis(500)).is_err());
 }
+
+/// Reads a streaming response until `needle` appears; returns what was read.
+fn read_stream_until(addr: SocketAddr, path: &str, headers: &[(&str, &str)], needle: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n").expect("write");
+    let mut seen = String::new();
+    let mut buffer = [0u8; 4096];
+    while !seen.contains(needle) {
+        let n = stream.read(&mut buffer).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+    }
+    seen
+}
+
+#[test]
+fn the_daemon_log_is_served_to_admins_as_server_sent_events() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("data");
+    let gw = start(home.path(), &[]);
+    let port = gw.addr.port().to_string();
+    let out =
+        run(home.path(), &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
+    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(http(gw.addr, "GET", "/api/daemon/logs", &[]).0, 401);
+    // The log holds the startup lines, replayed from the ring: the listening address among them.
+    let bearer = format!("Bearer {token}");
+    let seen = read_stream_until(gw.addr, "/api/daemon/logs", &[("Authorization", &bearer)], "listening");
+    assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+    assert!(seen.contains("event: log"), "{seen}");
+    assert!(seen.contains(r#""type":"log""#), "{seen}");
+    assert!(!seen.contains(&token), "no token in the log");
+}

@@ -52,6 +52,7 @@ async fn revoke(
     tracing::info!(device_id = %id, "device revoked");
     let event = AuditEvent::new(AuditKind::DeviceRevoked).actor(caller.id()).detail(json!({"device_id": id}));
     record(&*state.audit, event).await;
+    state.publish("device_revoked", json!({"device_id": id})).await;
     Ok(Json(json!({ "message": "Device revoked", "device_id": id })))
 }
 

@@ -57,6 +57,17 @@ pub struct ApiShared {
     pub audit: Arc<dyn AuditLog>,
     /// When the gateway started (for uptime).
     pub started: Instant,
+    /// Where `device_paired` and `device_revoked` go.
+    pub events: Arc<dyn construct_core::events::EventBus>,
+}
+
+impl ApiShared {
+    /// Publishes an event; a bus failure is logged, never fatal.
+    pub async fn publish(&self, kind: &str, payload: serde_json::Value) {
+        if let Err(error) = self.events.publish(kind, payload).await {
+            tracing::warn!(%error, kind, "cannot publish event");
+        }
+    }
 }
 
 /// Every route group of this crate, state applied.

@@ -80,6 +80,7 @@ async fn pair_legacy(
         ..NewDevice::default()
     };
     let paired = state.pairing.pair(client.key, code, device).await.map_err(pair_error)?;
+    announce(&state, &paired).await;
     Ok(secretive(json!({
         "paired": true,
         "persisted": true,
@@ -112,12 +113,20 @@ async fn pair_json(
     let device =
         NewDevice { name, device_type, ip_address: Some(client.ip.to_string()), ..NewDevice::default() };
     let paired = state.pairing.pair(client.key, &body.code, device).await.map_err(pair_error)?;
+    announce(&state, &paired).await;
     Ok(secretive(json!({
         "token": paired.token,
         "device_id": paired.device.id,
         "scopes": paired.device.scopes,
         "message": "Pairing successful",
     })))
+}
+
+/// Tells live clients a device paired (never its token).
+async fn announce(state: &ApiState, paired: &construct_auth::Paired) {
+    let device = &paired.device;
+    let event = json!({"device_id": device.id, "name": device.name, "device_type": device.device_type, "scopes": device.scopes});
+    state.publish("device_paired", event).await;
 }
 
 /// Trims a client-supplied label and refuses one that is too long or holds control characters.

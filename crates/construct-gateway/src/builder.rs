@@ -61,6 +61,7 @@ pub struct GatewayBuilder {
     sessions: Arc<dyn SessionStore>,
     queue: Option<Arc<dyn WorkQueue>>,
     canvas: Arc<dyn CanvasStore>,
+    daemon_logs: Arc<dyn EventBus>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -84,6 +85,13 @@ impl GatewayBuilder {
     /// Sets where canvas frames are kept (default: in memory; `run_gateway` uses SQLite).
     pub fn canvas_store(mut self, canvas: Arc<dyn CanvasStore>) -> Self {
         self.canvas = canvas;
+        self
+    }
+
+    /// Sets where `GET /api/daemon/logs` reads the gateway's log lines (see [`crate::logs::LogCapture`];
+    /// default: an empty bus, as nothing captures logs unless the embedder installs the layer).
+    pub fn daemon_logs(mut self, logs: Arc<dyn EventBus>) -> Self {
+        self.daemon_logs = logs;
         self
     }
 
@@ -196,6 +204,7 @@ impl GatewayBuilder {
             pairing: Arc::clone(&pairing),
             audit: Arc::clone(&self.audit),
             started: Instant::now(),
+            events: Arc::clone(&self.events),
         });
 
         let agent = match self.agent {
@@ -268,6 +277,7 @@ impl GatewayBuilder {
             terminals: Arc::new(Terminals::new(&state.config.terminal)),
             terminal_enabled: state.config.terminal.enabled,
             audit: Arc::clone(&self.audit),
+            logs: Arc::clone(&self.daemon_logs),
         });
 
         let mut groups = vec![routes::route_group(state.clone())];
@@ -369,6 +379,7 @@ impl Gateway {
             sessions: Arc::new(MemorySessions::default()),
             queue: None,
             canvas: Arc::new(MemoryCanvas::default()),
+            daemon_logs: Arc::new(MemoryEventBus::new(crate::logs::LOG_RING, 4_096)),
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

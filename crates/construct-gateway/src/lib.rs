@@ -16,6 +16,7 @@
 
 mod builder;
 mod error;
+pub mod logs;
 pub mod middleware;
 mod readiness;
 mod routes;
@@ -27,5 +28,5 @@ pub use builder::{Gateway, GatewayBuilder, MountedRoute};
 pub use construct_core::routes::{Access, RateClass, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
-pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_with};
+pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_logged, run_gateway_with};
 pub use state::{AppState, SharedState};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use construct_core::LoadedConfig;
 use construct_core::config::ensure_data_dir;
+use construct_core::events::EventBus;
 use construct_core::sessions::SessionStore;
 use construct_store::{MemorySessions, SqliteIdempotency, SqliteStore, SqliteWorkQueue};
 use std::time::Duration;
@@ -43,6 +44,16 @@ pub async fn run_gateway_with(
     loaded: LoadedConfig,
     on_listening: impl FnOnce(&Listening) + Send,
 ) -> Result<(), GatewayError> {
+    run_gateway_logged(loaded, None, on_listening).await
+}
+
+/// [`run_gateway_with`], serving `GET /api/daemon/logs` from `logs` (the bus a
+/// [`crate::logs::LogCapture`] layer installed in the process's subscriber feeds).
+pub async fn run_gateway_logged(
+    loaded: LoadedConfig,
+    logs: Option<Arc<dyn EventBus>>,
+    on_listening: impl FnOnce(&Listening) + Send,
+) -> Result<(), GatewayError> {
     // Listen for signals first: a SIGTERM that arrives while we start must stop us cleanly, not kill us.
     let shutdown = ShutdownSignal::install()?;
     ensure_data_dir(&loaded.data_dir)?;
@@ -70,7 +81,11 @@ pub async fn run_gateway_with(
             Err(error) => tracing::warn!(%error, "cannot prune idle chat sessions"),
         }
     }
-    let gateway = Gateway::builder(loaded)
+    let mut builder = Gateway::builder(loaded);
+    if let Some(logs) = logs {
+        builder = builder.daemon_logs(logs);
+    }
+    let gateway = builder
         .work_queue(Arc::new(queue))
         .session_store(sessions)
         .canvas_store(Arc::new(store.clone()))

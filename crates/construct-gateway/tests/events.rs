@@ -128,15 +128,16 @@ async fn frames_carry_ids_names_and_json_data() {
 #[tokio::test]
 async fn last_event_id_replays_and_a_too_old_id_resets() {
     let (h, bus, token) = setup(MemoryEventBus::new(3, 64)).await;
+    let mut ids = Vec::new();
     for n in 1..=5 {
-        bus.publish("tick", json!({"n": n})).await.unwrap();
+        ids.push(bus.publish("tick", json!({"n": n})).await.unwrap());
     }
-    // Events 3, 4 and 5 are in the ring.
-    let (_, _, mut stream) = Stream::open(&h, &token, Some("3")).await;
+    // Ticks 3, 4 and 5 are in the ring.
+    let (_, _, mut stream) = Stream::open(&h, &token, Some(&ids[2].to_string())).await;
     assert_eq!(stream.next().await.data["n"], 4);
     assert_eq!(stream.next().await.data["n"], 5);
 
-    let (_, _, mut stream) = Stream::open(&h, &token, Some("1")).await;
+    let (_, _, mut stream) = Stream::open(&h, &token, Some(&ids[0].to_string())).await;
     let reset = stream.next().await;
     assert_eq!(reset.event.as_deref(), Some("reset"));
     assert_eq!(reset.data, json!({"type": "reset", "missed": 1}));
@@ -175,4 +176,26 @@ async fn idle_streams_get_keep_alive_comments() {
     let frame = stream.next().await;
     assert_eq!(frame.event.as_deref(), Some(":comment"));
     assert!(started.elapsed() >= Duration::from_secs(15));
+}
+
+#[tokio::test]
+async fn pairing_and_revoking_devices_are_announced_without_tokens() {
+    let (h, bus, token) = setup(MemoryEventBus::default()).await;
+    let (_, _, listed) = call(Method::GET, "/api/devices").token(&token).send(&h.router).await;
+    let id = listed["devices"][0]["id"].as_str().unwrap().to_owned();
+    let got = call(Method::DELETE, &format!("/api/devices/{id}")).token(&token).send(&h.router).await;
+    assert_eq!(got.0, StatusCode::OK, "{}", got.2);
+    use futures_util::StreamExt;
+    let seen: Vec<construct_core::events::Delivery> = bus.subscribe(Some(0)).take(2).collect().await;
+    let events: Vec<(String, Value)> = seen
+        .into_iter()
+        .filter_map(|d| match d {
+            construct_core::events::Delivery::Event(e) => Some((e.kind, e.payload)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events[0].0, "device_paired");
+    assert_eq!(events[0].1["device_id"], id.as_str());
+    assert!(!events[0].1.to_string().contains(&token), "never the token");
+    assert_eq!(events[1], ("device_revoked".to_owned(), json!({"device_id": id})));
 }

@@ -70,6 +70,8 @@ pub struct RealtimeShared {
     pub terminal_enabled: bool,
     /// Where terminal openings and closings are recorded.
     pub audit: Arc<dyn construct_core::audit::AuditLog>,
+    /// The gateway's own log lines, for `GET /api/daemon/logs`.
+    pub logs: Arc<dyn EventBus>,
 }
 
 impl RealtimeShared {
@@ -96,6 +98,9 @@ impl RealtimeState {
 /// The realtime route groups.
 pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
     let mut groups = vec![
+        RouteGroup::new("daemon-logs", Access::Scope(Scope::Admin))
+            .route("/api/daemon/logs", get(sse::daemon_logs))
+            .with_state(state.clone()),
         RouteGroup::new("realtime-read", Access::Scope(Scope::Read))
             .route("/api/events", get(sse::events))
             .route("/api/canvas", get(canvas::list))

@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use construct_core::events::{Delivery, Event};
+use construct_core::events::{Delivery, Event, EventBus};
 use construct_core::extract::Query;
 use construct_core::{ApiError, ErrorCode};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -81,14 +81,54 @@ pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<u
     }
 }
 
+type SseStream = Sse<
+    axum::response::sse::KeepAliveStream<
+        futures_util::stream::BoxStream<'static, Result<SseEvent, Infallible>>,
+    >,
+>;
+
+/// Where a new subscriber starts when it gives no resume point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// With the next event (live events).
+    Live,
+    /// With everything the bus still holds (a log tail's first screen).
+    Backlog,
+}
+
+fn stream_of(
+    bus: &dyn EventBus,
+    headers: &HeaderMap,
+    query: &EventsQuery,
+    start: Start,
+) -> Result<SseStream, ApiError> {
+    let after = resume_point(headers, query.last_event_id.as_deref())?;
+    let backlog = after.is_none() && start == Start::Backlog;
+    let stream = bus
+        .subscribe(if backlog { Some(0) } else { after })
+        // Starting from the oldest line kept is what a backlog means, not a gap to report.
+        .filter(move |delivery| std::future::ready(!(backlog && matches!(delivery, Delivery::Reset { .. }))))
+        .map(|delivery| Ok(sse_frame(delivery)))
+        .boxed();
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
 pub(crate) async fn events(
     State(state): State<RealtimeState>,
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    let after = resume_point(&headers, query.last_event_id.as_deref())?;
-    let stream = state.0.events.subscribe(after).map(|delivery| Ok(sse_frame(delivery)));
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+) -> Result<SseStream, ApiError> {
+    stream_of(&*state.0.events, &headers, &query, Start::Live)
+}
+
+/// `GET /api/daemon/logs` (admin): the gateway's own log lines, as `log` events with the same ids, replay
+/// and lag rules; a new subscriber first gets the lines the ring still holds.
+pub(crate) async fn daemon_logs(
+    State(state): State<RealtimeState>,
+    headers: HeaderMap,
+    Query(query): Query<EventsQuery>,
+) -> Result<SseStream, ApiError> {
+    stream_of(&*state.0.logs, &headers, &query, Start::Backlog)
 }
 
 #[cfg(test)]

@@ -44,9 +44,9 @@ impl Default for MemoryEventBus {
     }
 }
 
-#[async_trait]
-impl EventBus for MemoryEventBus {
-    async fn publish(&self, kind: &str, payload: serde_json::Value) -> Result<u64, StoreError> {
+impl MemoryEventBus {
+    /// [`EventBus::publish`] without a future: for callers that cannot await, such as a tracing layer.
+    pub fn publish_now(&self, kind: &str, payload: serde_json::Value) -> Result<u64, StoreError> {
         let mut ring = self.ring.lock().map_err(|_| StoreError::Unavailable("event ring poisoned".into()))?;
         let event =
             Event { id: ring.next_id, kind: kind.to_owned(), payload, timestamp: OffsetDateTime::now_utc() };
@@ -58,6 +58,13 @@ impl EventBus for MemoryEventBus {
         // Sent under the lock, so live order matches id order. No receivers is not an error.
         let _ = self.live.send(event.clone());
         Ok(event.id)
+    }
+}
+
+#[async_trait]
+impl EventBus for MemoryEventBus {
+    async fn publish(&self, kind: &str, payload: serde_json::Value) -> Result<u64, StoreError> {
+        self.publish_now(kind, payload)
     }
 
     fn subscribe(&self, after: Option<u64>) -> EventStream {
