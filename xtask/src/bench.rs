@@ -7,7 +7,8 @@
 //!
 //! Scenarios: the gateway's `GET /health` (goal ≥ 0.85 of bare), and an authenticated `GET /api/status`
 //! (token lookup in SQLite, rate limiter, goal ≥ 0.70), both against bare `GET /health`. Then the GCRA
-//! limiter alone: memory for a million clients and checks per second from two threads.
+//! limiter alone: memory for a million clients and checks per second from two threads. Then the realtime
+//! figures of [`crate::bench_realtime`]: memory per idle WebSocket and SSE fan-out lag.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -98,7 +99,11 @@ fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
     let port = free_port()?;
     let config = scratch.join("gateway.toml");
     // The API limiter stays in the path but set high enough not to refuse the benchmark's own load.
-    std::fs::write(&config, "[gateway]\napi_rate_limit_per_minute = 4000000000\n")?;
+    std::fs::write(
+        &config,
+        "[gateway]\napi_rate_limit_per_minute = 4000000000\nmax_connections = 4096\n\n\
+         [gateway.websocket]\nmax_connections_per_client = 5000\n",
+    )?;
     let child = Command::new(release_bin("construct-gateway"))
         .env_clear()
         .env("HOME", scratch)
@@ -180,6 +185,8 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
         bail!("{failures} requests failed; the figures above are not trustworthy");
     }
     limiter_figures();
+    runtime.block_on(crate::bench_realtime::ws_memory(gateway.addr, gateway.child.id(), &token))?;
+    runtime.block_on(crate::bench_realtime::sse_fanout())?;
     Ok(())
 }
 
@@ -248,7 +255,12 @@ async fn pair(addr: SocketAddr) -> anyhow::Result<String> {
         .as_str()
         .context("the gateway showed no pairing code")?
         .to_owned();
-    let paired = json_of(addr, "POST", "/pair", Some(("x-pairing-code", code))).await?;
+    pair_with(addr, &code).await
+}
+
+/// Exchanges `code` for a token.
+pub async fn pair_with(addr: SocketAddr, code: &str) -> anyhow::Result<String> {
+    let paired = json_of(addr, "POST", "/pair", Some(("x-pairing-code", code.to_owned()))).await?;
     Ok(paired["token"].as_str().context("pairing returned no token")?.to_owned())
 }
 

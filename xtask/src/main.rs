@@ -4,6 +4,7 @@
 //! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
 
 mod bench;
+mod bench_realtime;
 mod ci;
 
 use std::process::ExitCode;

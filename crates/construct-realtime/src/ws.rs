@@ -57,6 +57,8 @@ pub mod close {
 
 /// Frames waiting to be written, per connection.
 pub const OUTBOX_CAPACITY: usize = 256;
+/// Initial read and write buffer of a socket, in bytes.
+pub const SOCKET_BUFFER: usize = 4 * 1024;
 
 /// The shared admission policy and connection counts.
 #[derive(Clone)]
@@ -112,10 +114,19 @@ impl WsPolicy {
         Ok(WsPermit { policy: self.clone(), client })
     }
 
-    /// Applies the message limit and subprotocol selection to an upgrade.
+    /// Applies the message limit, buffer sizes and subprotocol selection to an upgrade.
+    ///
+    /// The library reserves a 128 KiB read buffer per socket by default, which dominated the memory of an
+    /// idle connection (`cargo xtask bench`); buffers start small here and grow only for large messages.
     pub fn configure(&self, upgrade: WebSocketUpgrade, protocol: &'static str) -> WebSocketUpgrade {
         let max = self.0.settings.max_message_bytes;
-        upgrade.max_message_size(max).max_frame_size(max).protocols([protocol])
+        upgrade
+            .max_message_size(max)
+            .max_frame_size(max)
+            .read_buffer_size(SOCKET_BUFFER)
+            .write_buffer_size(SOCKET_BUFFER)
+            .max_write_buffer_size(max.saturating_add(SOCKET_BUFFER).max(OUTBOX_CAPACITY * 1024))
+            .protocols([protocol])
     }
 
     /// Splits an upgraded socket into a reader and an outbox served by a writer task.
