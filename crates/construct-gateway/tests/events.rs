@@ -199,3 +199,11 @@ async fn pairing_and_revoking_devices_are_announced_without_tokens() {
     assert!(!events[0].1.to_string().contains(&token), "never the token");
     assert_eq!(events[1], ("device_revoked".to_owned(), json!({"device_id": id})));
 }
+
+#[tokio::test]
+async fn a_plain_get_on_a_websocket_route_is_an_enveloped_error() {
+    let (h, _, token) = setup(MemoryEventBus::default()).await;
+    let got = call(Method::GET, "/ws/chat").token(&token).send(&h.router).await;
+    assert!(got.0.is_client_error(), "{}", got.0);
+    assert!(got.2["code"].is_string(), "JSON envelope, not library text: {}", got.2);
+}
