@@ -62,6 +62,26 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The embedded Kumiho store.
+    Kumiho {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: KumihoCommand,
+    },
+}
+
+/// `kumiho` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KumihoCommand {
+    /// Serve the embedded store's Kumiho REST API alone (`/api/v1`), so several gateways on this host can
+    /// share it (`[kumiho] mode = "remote"`, `api_url = "http://127.0.0.1:PORT"`). Binds loopback unless
+    /// `--host` says otherwise and `[gateway] allow_public_bind` allows it.
+    Serve {
+        /// Token clients must send in `X-Kumiho-Token` (default: `[kumiho] service_token`, else
+        /// $KUMIHO_SERVICE_TOKEN; none: no token required on loopback).
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 /// `config` subcommands.
@@ -93,5 +113,12 @@ mod tests {
             .expect("parse");
         assert_eq!(cli.global.log_format, LogFormat::Json);
         assert!(Cli::try_parse_from(["construct-gateway", "--port", "70000"]).is_err());
+        let cli =
+            Cli::try_parse_from(["construct-gateway", "kumiho", "serve", "--port", "9000", "--token", "t"])
+                .expect("parse");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Kumiho { command: KumihoCommand::Serve { token: Some(_) } })
+        ));
     }
 }

@@ -7,6 +7,7 @@
 
 mod banner;
 mod cli;
+mod kumiho_serve;
 mod pair_code;
 
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, load};
 use construct_core::events::EventBus;
 use construct_gateway::logs::LogCapture;
 
-use crate::cli::{Cli, Command, ConfigCommand, LogFormat};
+use crate::cli::{Cli, Command, ConfigCommand, KumihoCommand, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(&cli.global, logs),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
         Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
+        Command::Kumiho { command: KumihoCommand::Serve { token } } => {
+            load_config(&cli.global).and_then(|loaded| kumiho_serve::run(&loaded, token))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

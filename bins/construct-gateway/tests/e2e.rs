@@ -437,3 +437,73 @@ fn the_daemon_log_is_served_to_admins_as_server_sent_events() {
     assert!(seen.contains(r#""type":"log""#), "{seen}");
     assert!(!seen.contains(&token), "no token in the log");
 }
+
+#[test]
+fn kumiho_serve_shares_the_embedded_store_with_a_remote_mode_gateway() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut kumiho = command(home.path())
+        .args(["kumiho", "serve", "--port", "0", "--token", "shared-kumiho-token", "--data-dir"])
+        .arg(home.path().join("kumiho-data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn kumiho serve");
+    let stdout = kumiho.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("Kumiho listening:") {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(30)).expect("kumiho serve printed its address");
+    let addr: SocketAddr = url.trim_start_matches("http://").parse().expect("address");
+    assert_eq!(http(addr, "GET", "/api/v1/projects", &[]).0, 401, "the token is required");
+    let (status, body) = http(addr, "GET", "/api/v1/projects", &[("X-Kumiho-Token", "shared-kumiho-token")]);
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    // A gateway in remote mode reaches it through its proxy, with the token from the environment.
+    let config = home.path().join("remote.toml");
+    std::fs::write(&config, format!("[kumiho]\nmode = \"remote\"\napi_url = \"{url}\"\n")).expect("config");
+    let mut gateway = command(home.path())
+        .env("KUMIHO_SERVICE_TOKEN", "shared-kumiho-token")
+        .args(["--port", "0", "--data-dir"])
+        .arg(home.path().join("data"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn gateway");
+    let stdout = gateway.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.trim().strip_prefix("Listening:") {
+                let _ = tx.send(url.trim().trim_start_matches("http://").to_owned());
+            }
+        }
+    });
+    let gw: SocketAddr =
+        rx.recv_timeout(Duration::from_secs(30)).expect("gateway address").parse().expect("addr");
+    let port = gw.port().to_string();
+    let out = run(
+        home.path(),
+        &["pair-code", "--port", &port, "--data-dir", home.path().join("data").to_str().expect("utf8")],
+        &[],
+    );
+    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let (_, body) = http(gw, "POST", "/pair", &[("X-Pairing-Code", &code)]);
+    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (status, body) =
+        http(gw, "GET", "/api/kumiho/projects", &[("Authorization", &format!("Bearer {token}"))]);
+    assert_eq!((status, body.as_str()), (200, "[]"), "{body}");
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    sigterm(&kumiho);
+    assert!(wait_with_deadline(&mut kumiho, Duration::from_secs(15)).success());
+}

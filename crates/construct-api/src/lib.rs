@@ -12,8 +12,10 @@
 //! Invariants: handlers see only traits and services (`DeviceStore`, `PairingService`), never a concrete
 //! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
 
+pub mod artifact_body;
 pub mod audit;
 pub mod devices;
+pub mod kumiho_proxy;
 pub mod pairing;
 pub mod status;
 
@@ -59,6 +61,12 @@ pub struct ApiShared {
     pub started: Instant,
     /// Where `device_paired` and `device_revoked` go.
     pub events: Arc<dyn construct_core::events::EventBus>,
+    /// The graph memory.
+    pub kumiho: Arc<dyn construct_kumiho::KumihoApi>,
+    /// The data directory (the default artifact root lives under it).
+    pub data_dir: std::path::PathBuf,
+    /// Recent Kumiho list answers of the proxy.
+    pub kumiho_cache: kumiho_proxy::KumihoCache,
 }
 
 impl ApiShared {
@@ -75,7 +83,16 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
     let mut groups = pairing::route_groups(state.clone());
     groups.extend(devices::route_groups(state.clone()));
     groups.extend(status::route_groups(state.clone()));
-    groups.extend(audit::route_groups(state));
+    groups.extend(audit::route_groups(state.clone()));
+    groups.push(
+        RouteGroup::new(
+            "kumiho-read",
+            construct_core::routes::Access::Scope(construct_core::principal::Scope::Read),
+        )
+        .route("/api/kumiho/{*path}", axum::routing::get(kumiho_proxy::proxy))
+        .route("/api/artifact-body", axum::routing::get(artifact_body::artifact_body))
+        .with_state(state),
+    );
     groups
 }
 

@@ -333,3 +333,20 @@ fn channel_delivery_settings_are_checked() {
         (1000, 2)
     );
 }
+
+#[test]
+fn kumiho_defaults_remote_mode_and_the_service_token_variable() {
+    let fx = Fixture::new();
+    let loaded = load(&fx.sources(&[])).expect("defaults");
+    assert_eq!(loaded.config.kumiho.mode, construct_core::config::KumihoMode::Local);
+    let path = fx.write("k.toml", "[kumiho]\nmode = \"remote\"\napi_url = \"kumiho.example\"\n");
+    let mut sources = fx.sources(&[]);
+    sources.config_file = Some(path);
+    assert!(load(&sources).unwrap_err().to_string().contains("kumiho.api_url"));
+    let path = fx.write("k2.toml", "[kumiho]\nmode = \"remote\"\napi_url = \"https://kumiho.example\"\n");
+    let mut sources = fx.sources(&[("KUMIHO_SERVICE_TOKEN", "from-env")]);
+    sources.config_file = Some(path);
+    let loaded = load(&sources).expect("remote");
+    assert_eq!(loaded.config.kumiho.service_token.as_ref().expect("token").expose(), "from-env");
+    assert!(!toml::to_string(&loaded.config).expect("toml").contains("from-env"), "masked when printed");
+}

@@ -25,6 +25,7 @@ use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
+use construct_kumiho::{KumihoApi, LocalKumiho};
 use construct_realtime::nodes::NodeRegistry;
 use construct_realtime::terminal::Terminals;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
@@ -62,6 +63,7 @@ pub struct GatewayBuilder {
     queue: Option<Arc<dyn WorkQueue>>,
     canvas: Arc<dyn CanvasStore>,
     daemon_logs: Arc<dyn EventBus>,
+    kumiho: Option<Arc<dyn KumihoApi>>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -92,6 +94,13 @@ impl GatewayBuilder {
     /// default: an empty bus, as nothing captures logs unless the embedder installs the layer).
     pub fn daemon_logs(mut self, logs: Arc<dyn EventBus>) -> Self {
         self.daemon_logs = logs;
+        self
+    }
+
+    /// Sets the graph memory (default: an embedded store in memory; `run_gateway` opens `kumiho.db` under
+    /// the data directory, or a Kumiho server in `[kumiho] mode = "remote"`).
+    pub fn kumiho(mut self, kumiho: Arc<dyn KumihoApi>) -> Self {
+        self.kumiho = Some(kumiho);
         self
     }
 
@@ -198,6 +207,13 @@ impl GatewayBuilder {
                 gateway.effective_idempotency_max_keys(),
             ))
         }));
+        let kumiho = match self.kumiho {
+            Some(kumiho) => kumiho,
+            None => Arc::new(
+                LocalKumiho::in_memory()
+                    .map_err(|e| GatewayError::Io(std::io::Error::other(e.to_string())))?,
+            ),
+        };
         let api = ApiState::new(ApiShared {
             config: Arc::new(state.config.clone()),
             devices: Arc::clone(&state.devices),
@@ -205,6 +221,9 @@ impl GatewayBuilder {
             audit: Arc::clone(&self.audit),
             started: Instant::now(),
             events: Arc::clone(&self.events),
+            kumiho: Arc::clone(&kumiho),
+            data_dir: state.data_dir.clone(),
+            kumiho_cache: Default::default(),
         });
 
         let agent = match self.agent {
@@ -380,6 +399,7 @@ impl Gateway {
             queue: None,
             canvas: Arc::new(MemoryCanvas::default()),
             daemon_logs: Arc::new(MemoryEventBus::new(crate::logs::LOG_RING, 4_096)),
+            kumiho: None,
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use construct_core::LoadedConfig;
+use construct_core::config::KumihoMode;
 use construct_core::config::ensure_data_dir;
 use construct_core::events::EventBus;
 use construct_core::sessions::SessionStore;
+use construct_kumiho::{HttpKumiho, KumihoApi, LocalKumiho};
 use construct_store::{MemorySessions, SqliteIdempotency, SqliteStore, SqliteWorkQueue};
 use std::time::Duration;
 
@@ -81,7 +83,8 @@ pub async fn run_gateway_logged(
             Err(error) => tracing::warn!(%error, "cannot prune idle chat sessions"),
         }
     }
-    let mut builder = Gateway::builder(loaded);
+    let kumiho = open_kumiho(&loaded)?;
+    let mut builder = Gateway::builder(loaded).kumiho(kumiho);
     if let Some(logs) = logs {
         builder = builder.daemon_logs(logs);
     }
@@ -107,6 +110,21 @@ pub async fn run_gateway_logged(
     };
     on_listening(&listening);
     gateway.serve(listener, shutdown.recv()).await
+}
+
+/// The graph memory `[kumiho]` asks for: the embedded store under the data directory, or a server.
+pub fn open_kumiho(loaded: &LoadedConfig) -> Result<Arc<dyn KumihoApi>, GatewayError> {
+    let k = &loaded.config.kumiho;
+    let opened: Result<Arc<dyn KumihoApi>, _> = match k.mode {
+        KumihoMode::Local => {
+            LocalKumiho::open_in(&loaded.data_dir).map(|l| Arc::new(l) as Arc<dyn KumihoApi>)
+        }
+        KumihoMode::Remote => {
+            let token = k.service_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default();
+            HttpKumiho::new(&k.api_url, &token).map(|h| Arc::new(h) as Arc<dyn KumihoApi>)
+        }
+    };
+    opened.map_err(|e| GatewayError::Io(std::io::Error::other(format!("cannot open Kumiho: {e}"))))
 }
 
 /// SIGINT (Ctrl+C) and, on Unix, SIGTERM, registered when installed.

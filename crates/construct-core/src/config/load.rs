@@ -125,6 +125,12 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     {
         gmail.webhook_secret = crate::secret::Secret::new(secret.trim());
     }
+    // Kumiho's own variable, as upstream: used when the file sets no token.
+    if let Some(token) = sources.env.get("KUMIHO_SERVICE_TOKEN").map(str::trim).filter(|t| !t.is_empty())
+        && config.kumiho.service_token.as_ref().is_none_or(crate::secret::Secret::is_empty)
+    {
+        config.kumiho.service_token = Some(crate::secret::Secret::new(token));
+    }
     let mut warnings = unknown_keys(&figment);
     warnings.extend(unknown_env_vars(&sources.env));
     validate(&config).map_err(|err| match err {

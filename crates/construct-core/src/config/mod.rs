@@ -9,6 +9,7 @@
 
 mod channels;
 mod env;
+mod kumiho;
 mod load;
 mod provider;
 mod realtime;
@@ -21,6 +22,7 @@ pub use channels::{
     WhatsAppConfig,
 };
 pub use env::{EnvVars, parse_bool};
+pub use kumiho::{KumihoConfig, KumihoMode};
 pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
 };
@@ -50,6 +52,8 @@ pub struct Config {
     pub nodes: NodesConfig,
     /// `[terminal]`: a shell over WebSocket, off by default.
     pub terminal: TerminalConfig,
+    /// `[kumiho]`: the graph memory, embedded by default.
+    pub kumiho: KumihoConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

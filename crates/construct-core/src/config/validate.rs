@@ -101,6 +101,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             "must be longer than ping_interval_secs, or every quiet client is cut off".into(),
         ));
     }
+    if config.kumiho.mode == super::KumihoMode::Remote && !is_http_url(&config.kumiho.api_url) {
+        return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
+    }
     let nodes = &config.nodes;
     if !(1..=10_000).contains(&nodes.max_nodes) {
         return Err(invalid(
