@@ -12,9 +12,11 @@
 //! Invariants: handlers see only traits and services (`DeviceStore`, `PairingService`), never a concrete
 //! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
 
+pub mod agents;
 pub mod artifact_body;
 pub mod audit;
 pub mod devices;
+pub mod graph;
 pub mod kumiho_proxy;
 pub mod pairing;
 pub mod status;
@@ -80,18 +82,26 @@ impl ApiShared {
 
 /// Every route group of this crate, state applied.
 pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
+    use axum::routing::{get, post, put};
+    use construct_core::principal::Scope;
+    use construct_core::routes::Access;
     let mut groups = pairing::route_groups(state.clone());
     groups.extend(devices::route_groups(state.clone()));
     groups.extend(status::route_groups(state.clone()));
     groups.extend(audit::route_groups(state.clone()));
     groups.push(
-        RouteGroup::new(
-            "kumiho-read",
-            construct_core::routes::Access::Scope(construct_core::principal::Scope::Read),
-        )
-        .route("/api/kumiho/{*path}", axum::routing::get(kumiho_proxy::proxy))
-        .route("/api/artifact-body", axum::routing::get(artifact_body::artifact_body))
-        .with_state(state),
+        RouteGroup::new("graph-read", Access::Scope(Scope::Read))
+            .route("/api/kumiho/{*path}", get(kumiho_proxy::proxy))
+            .route("/api/artifact-body", get(artifact_body::artifact_body))
+            .route("/api/agents", get(agents::list))
+            .with_state(state.clone()),
+    );
+    groups.push(
+        RouteGroup::new("graph-admin", Access::Scope(Scope::Admin))
+            .route("/api/agents", post(agents::create))
+            .route("/api/agents/deprecate", post(agents::deprecate))
+            .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
+            .with_state(state),
     );
     groups
 }

@@ -195,3 +195,163 @@ async fn artifact_bodies_stay_inside_their_roots_and_never_render_active_content
     let got = call(Method::GET, "/api/artifact-body?location=/etc/passwd").send(&h.router).await;
     assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
 }
+
+async fn read_only_token(h: &Harness, admin: &str) -> String {
+    let code = mint_code(h, admin, Some(json!({"scopes": ["read"]}))).await;
+    let (status, _, body) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+fn agent(name: &str) -> serde_json::Value {
+    json!({"name": name, "identity": format!("I am {name}"), "soul": "careful", "expertise": ["rust", " review "], "role": "reviewer"})
+}
+
+#[tokio::test]
+async fn agents_are_created_listed_updated_deprecated_and_deleted() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    let (h, admin) = setup(store.clone(), |_| {}).await;
+    let r = &h.router;
+    let (status, _, body) = call(Method::GET, "/api/agents").token(&admin).send(r).await;
+    assert_eq!(
+        (status, body.clone()),
+        (StatusCode::OK, json!({"agents": [], "total_count": 0, "page": 1, "per_page": 9}))
+    );
+
+    let (status, _, body) =
+        call(Method::POST, "/api/agents").token(&admin).json(agent("Code Reviewer")).send(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let created = &body["agent"];
+    assert_eq!(created["kref"], "kref://Construct/AgentPool/code-reviewer.agent");
+    assert_eq!((created["name"].as_str(), created["revision"].as_i64()), (Some("Code Reviewer"), Some(1)));
+    assert_eq!(created["expertise"], json!(["rust", "review"]));
+    let kref = created["kref"].as_str().unwrap().to_owned();
+    assert_error(
+        &call(Method::POST, "/api/agents").token(&admin).json(agent("code reviewer!")).send(r).await,
+        StatusCode::CONFLICT,
+        "CONFLICT",
+    );
+
+    // Update publishes a new revision; the slug stays, the display name changes. The scheme in the path is
+    // optional and never doubled.
+    let mut renamed = agent("Senior Reviewer");
+    renamed["soul"] = json!("strict");
+    for path in
+        [format!("/api/agents/{kref}"), "/api/agents/Construct/AgentPool/code-reviewer.agent".to_owned()]
+    {
+        let (status, _, body) = call(Method::PUT, &path).token(&admin).json(renamed.clone()).send(r).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert_eq!(body["agent"]["kref"], kref.as_str());
+        assert_eq!(body["agent"]["name"], "Senior Reviewer");
+    }
+    let (_, _, body) = call(Method::GET, "/api/agents").token(&admin).send(r).await;
+    assert_eq!(
+        (body["agents"][0]["revision"].as_i64(), body["agents"][0]["soul"].as_str()),
+        (Some(3), Some("strict"))
+    );
+
+    // Search.
+    let (_, _, body) = call(Method::GET, "/api/agents?q=Reviewer").token(&admin).send(r).await;
+    assert_eq!(body["total_count"], 1);
+
+    // Deprecate hides it from the default list; delete removes it.
+    let (status, _, body) = call(Method::POST, "/api/agents/deprecate")
+        .token(&admin)
+        .json(json!({"kref": kref, "deprecated": true}))
+        .send(r)
+        .await;
+    assert_eq!((status, body["agent"]["deprecated"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!(call(Method::GET, "/api/agents").token(&admin).send(r).await.2["total_count"], 0);
+    assert_eq!(
+        call(Method::GET, "/api/agents?include_deprecated=true").token(&admin).send(r).await.2["total_count"],
+        1
+    );
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/agents/{kref}")).token(&admin).send(r).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/agents/{kref}")).token(&admin).send(r).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn agent_input_is_checked_and_mutations_need_admin() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let post = |body: serde_json::Value| call(Method::POST, "/api/agents").token(&admin).json(body);
+    assert_error(&post(agent("***")).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    assert_error(
+        &post(json!({"name": "x", "soul": "s"})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    let mut extra = agent("x");
+    extra["admin"] = json!(true);
+    assert_error(&post(extra).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY");
+    let mut huge = agent("x");
+    huge["identity"] = json!("i".repeat(20_000));
+    assert_error(&post(huge).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    assert_error(&post(agent("   ")).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    let put = |path: &str| call(Method::PUT, path).token(&admin).json(agent("x"));
+    assert_error(&put("/api/agents/not-a-kref").send(r).await, StatusCode::BAD_REQUEST, "INVALID_KREF");
+    assert_error(
+        &put("/api/agents/Construct/Skills/x.skilldef").send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_KREF",
+    );
+    assert_error(
+        &put("/api/agents/Construct/AgentPool/../x.agent").send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_KREF",
+    );
+    assert_eq!(put("/api/agents/Construct/AgentPool/ghost.agent").send(r).await.0, StatusCode::NOT_FOUND);
+    assert_error(
+        &call(Method::GET, "/api/agents?per_page=101").token(&admin).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+    );
+    assert_error(
+        &call(Method::GET, "/api/agents?page=0").token(&admin).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+    );
+
+    let reader = read_only_token(&h, &admin).await;
+    assert_eq!(call(Method::GET, "/api/agents").token(&reader).send(r).await.0, StatusCode::OK);
+    assert_error(
+        &call(Method::POST, "/api/agents").token(&reader).json(agent("y")).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+    assert_error(
+        &call(Method::DELETE, "/api/agents/Construct/AgentPool/y.agent").token(&reader).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+}
+
+#[tokio::test]
+async fn agent_lists_page_over_everything_never_the_first_hundred() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    store.create_project("Construct", None).await.unwrap();
+    store.create_space("/Construct", "AgentPool").await.unwrap();
+    for n in 0..105 {
+        let item = store
+            .create_item("/Construct/AgentPool", &format!("a{n:03}"), "agent", &Metadata::new())
+            .await
+            .unwrap();
+        let mut meta = Metadata::new();
+        meta.insert("display_name".into(), format!("Agent {n}"));
+        store.create_revision(&item.kref, &meta).await.unwrap();
+    }
+    let (h, admin) = setup(store, |_| {}).await;
+    let (_, _, body) =
+        call(Method::GET, "/api/agents?page=11&per_page=10").token(&admin).send(&h.router).await;
+    assert_eq!(body["total_count"], 105);
+    let names: Vec<&str> =
+        body["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Agent 100", "Agent 101", "Agent 102", "Agent 103", "Agent 104"]);
+    assert_eq!(body["agents"][0]["revision"], 1, "enriched from the latest revision when none is published");
+}

@@ -30,6 +30,10 @@ pub struct KumihoConfig {
     pub service_token: Option<Secret>,
     /// Directories `GET /api/artifact-body` may read from. Empty: `<data dir>/artifacts`.
     pub artifact_roots: Vec<PathBuf>,
+    /// The project holding agents, teams and workflows. Default `Construct`.
+    pub harness_project: String,
+    /// The project holding skills and memories. Default `CognitiveMemory`.
+    pub memory_project: String,
 }
 
 impl Default for KumihoConfig {
@@ -39,6 +43,8 @@ impl Default for KumihoConfig {
             api_url: "https://api.kumiho.cloud".to_owned(),
             service_token: None,
             artifact_roots: Vec::new(),
+            harness_project: "Construct".to_owned(),
+            memory_project: "CognitiveMemory".to_owned(),
         }
     }
 }

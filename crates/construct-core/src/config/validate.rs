@@ -104,6 +104,19 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.kumiho.mode == super::KumihoMode::Remote && !is_http_url(&config.kumiho.api_url) {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
+    for (key, project) in [
+        ("kumiho.harness_project", &config.kumiho.harness_project),
+        ("kumiho.memory_project", &config.kumiho.memory_project),
+    ] {
+        let valid = !project.is_empty()
+            && project.len() <= 128
+            && project.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && project != "."
+            && project != "..";
+        if !valid {
+            return Err(invalid(key, format!("{project:?} must be 1-128 characters of A-Z a-z 0-9 _ - .")));
+        }
+    }
     let nodes = &config.nodes;
     if !(1..=10_000).contains(&nodes.max_nodes) {
         return Err(invalid(

@@ -1,0 +1,188 @@
+//! What the dashboard routes over Kumiho share: paging, ensuring spaces, batch enrichment, kref checks.
+//!
+//! Lists page through the whole space (upstream fetched the first 100 items and paged those, silently
+//! dropping the rest) and enrich only the requested page, with two batch calls rather than one call per
+//! item.
+
+use std::collections::HashMap;
+
+use construct_core::{ApiError, ErrorCode};
+use construct_kumiho::model::{Item, ItemQuery, Revision};
+use construct_kumiho::{Kref, KumihoApi, KumihoError};
+use http::StatusCode;
+use serde::Deserialize;
+
+/// 400 for a kref that does not parse, or names the wrong kind of thing.
+pub const INVALID_KREF: ErrorCode = ErrorCode::new("INVALID_KREF");
+/// 422 for a body whose values break a rule (an empty name, a field too long).
+pub const INVALID_FIELD: ErrorCode = ErrorCode::new("INVALID_FIELD");
+
+/// Items fetched from Kumiho per call while paging through a space.
+const FETCH: u32 = 500;
+/// Largest `per_page`.
+pub const MAX_PER_PAGE: u32 = 100;
+
+/// `?page=&per_page=&include_deprecated=&q=` of the list routes.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// 1-based page (default 1).
+    #[serde(default)]
+    pub page: Option<u32>,
+    /// Items per page, 1..=100 (default 9, as upstream's dashboard expects).
+    #[serde(default)]
+    pub per_page: Option<u32>,
+    /// Include deprecated items.
+    #[serde(default)]
+    pub include_deprecated: bool,
+    /// Full-text search instead of listing.
+    #[serde(default)]
+    pub q: Option<String>,
+}
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based.
+    pub page: u32,
+    /// 1..=100.
+    pub per_page: u32,
+}
+
+impl ListQuery {
+    /// The page asked for; 400 `INVALID_QUERY` for 0 or a `per_page` over 100.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(9);
+        if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_QUERY,
+                format!("page must be at least 1 and per_page between 1 and {MAX_PER_PAGE}"),
+            ));
+        }
+        Ok(Page { page, per_page })
+    }
+}
+
+impl Page {
+    /// The slice of `all` this page covers.
+    pub fn slice<T: Clone>(&self, all: &[T]) -> Vec<T> {
+        let start = ((self.page - 1) as usize).saturating_mul(self.per_page as usize);
+        all.iter().skip(start).take(self.per_page as usize).cloned().collect()
+    }
+}
+
+/// Creates the project and the space if they do not exist yet.
+pub async fn ensure_space(kumiho: &dyn KumihoApi, project: &str, space: &str) -> Result<(), ApiError> {
+    match kumiho.create_project(project, None).await {
+        Ok(_) => {}
+        Err(error) if error.is_conflict() => {}
+        Err(error) => return Err(error.into()),
+    }
+    match kumiho.create_space(&format!("/{project}"), space).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_conflict() => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Every item of kind `kind` in a space (an absent space is an empty list), paging through Kumiho.
+pub async fn all_items(
+    kumiho: &dyn KumihoApi,
+    space_path: &str,
+    kind: &str,
+    include_deprecated: bool,
+) -> Result<Vec<Item>, ApiError> {
+    let mut items = Vec::new();
+    let mut offset = 0;
+    loop {
+        let query = ItemQuery {
+            space_path: space_path.to_owned(),
+            name_filter: None,
+            include_deprecated,
+            limit: Some(FETCH),
+            offset: Some(offset),
+        };
+        let batch = match kumiho.list_items(&query).await {
+            Ok(batch) => batch,
+            Err(error) if error.is_not_found() => return Ok(Vec::new()),
+            Err(error) => return Err(error.into()),
+        };
+        let done = (batch.len() as u32) < FETCH;
+        items.extend(batch.into_iter().filter(|i| i.kind == kind));
+        if done {
+            return Ok(items);
+        }
+        offset += FETCH;
+    }
+}
+
+/// Each item's `published` revision, else its `latest`: two batch calls, never one per item.
+pub async fn published_or_latest(
+    kumiho: &dyn KumihoApi,
+    krefs: &[String],
+) -> Result<HashMap<String, Revision>, ApiError> {
+    let mut found = HashMap::new();
+    if krefs.is_empty() {
+        return Ok(found);
+    }
+    let published = kumiho.batch_revisions(krefs, "published", true).await.map_err(ApiError::from)?;
+    for revision in published.revisions {
+        found.insert(revision.item_kref.clone(), revision);
+    }
+    let missing: Vec<String> = krefs.iter().filter(|k| !found.contains_key(*k)).cloned().collect();
+    if !missing.is_empty() {
+        let latest = kumiho.batch_revisions(&missing, "latest", true).await.map_err(ApiError::from)?;
+        for revision in latest.revisions {
+            found.insert(revision.item_kref.clone(), revision);
+        }
+    }
+    Ok(found)
+}
+
+/// One item's `published` revision, else its `latest`, else none.
+pub async fn one_published_or_latest(
+    kumiho: &dyn KumihoApi,
+    kref: &str,
+) -> Result<Option<Revision>, ApiError> {
+    Ok(published_or_latest(kumiho, &[kref.to_owned()]).await?.remove(kref))
+}
+
+/// A kref from a URL path or a body, normalised, which must name an item of `kind`.
+pub fn item_kref(raw: &str, kind: &str) -> Result<String, ApiError> {
+    let kref =
+        Kref::parse(raw).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, INVALID_KREF, e.to_string()))?;
+    if kref.kind != kind {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, INVALID_KREF, format!("not a {kind}: {raw}")));
+    }
+    Ok(kref.item().to_string())
+}
+
+/// A required string field: trimmed, non-empty, at most `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_FIELD,
+            format!("{field} must be 1-{max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An optional string field: trimmed, at most `max` characters; empty means absent.
+pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => required(field, v, max).map(Some),
+    }
+}
+
+/// Deletes `kref` after a later step of a multi-step create failed, so no half-made item is left.
+pub async fn undo_create(kumiho: &dyn KumihoApi, kref: &str, cause: KumihoError) -> ApiError {
+    if let Err(error) = kumiho.delete_item(kref).await {
+        tracing::warn!(%error, kref, "cannot undo a partial create");
+    }
+    cause.into()
+}
