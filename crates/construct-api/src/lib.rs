@@ -19,6 +19,7 @@ pub mod devices;
 pub mod graph;
 pub mod kumiho_proxy;
 pub mod pairing;
+pub mod skills;
 pub mod status;
 
 use std::sync::Arc;
@@ -94,6 +95,8 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/kumiho/{*path}", get(kumiho_proxy::proxy))
             .route("/api/artifact-body", get(artifact_body::artifact_body))
             .route("/api/agents", get(agents::list))
+            .route("/api/skills", get(skills::list))
+            .route("/api/skills/{*kref}", get(skills::get))
             .with_state(state.clone()),
     );
     groups.push(
@@ -101,6 +104,15 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents", post(agents::create))
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
+            .with_state(state.clone()),
+    );
+    // Skill bodies are up to 256 KiB: this group's own body limit fits them (upstream's could not).
+    groups.push(
+        RouteGroup::new("skills-admin", Access::Scope(Scope::Admin))
+            .body_limit(skills::BODY_LIMIT)
+            .route("/api/skills", post(skills::create))
+            .route("/api/skills/deprecate", post(skills::deprecate))
+            .route("/api/skills/{*kref}", put(skills::update).delete(skills::delete))
             .with_state(state),
     );
     groups

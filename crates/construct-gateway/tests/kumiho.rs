@@ -355,3 +355,90 @@ async fn agent_lists_page_over_everything_never_the_first_hundred() {
     assert_eq!(names, ["Agent 100", "Agent 101", "Agent 102", "Agent 103", "Agent 104"]);
     assert_eq!(body["agents"][0]["revision"], 1, "enriched from the latest revision when none is published");
 }
+
+fn skill(name: &str, content: &str) -> serde_json::Value {
+    json!({"name": name, "description": "how to review", "content": content, "domain": "Engineering", "tags": ["review", "rust"]})
+}
+
+#[tokio::test]
+async fn every_skill_revision_keeps_its_own_content() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let (status, _, body) = call(Method::POST, "/api/skills")
+        .token(&admin)
+        .json(skill("Code Review", "# v1\nfirst"))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let kref = body["skill"]["kref"].as_str().unwrap().to_owned();
+    assert_eq!(kref, "kref://CognitiveMemory/Skills/code-review.skilldef");
+    assert_eq!(body["skill"]["tags"], json!(["review", "rust"]));
+    let (status, _, body) = call(Method::PUT, &format!("/api/skills/{kref}"))
+        .token(&admin)
+        .json(skill("Code Review", "# v2\nsecond"))
+        .send(r)
+        .await;
+    assert_eq!((status, body["skill"]["revision_number"].as_i64()), (StatusCode::OK, Some(2)), "{body}");
+
+    let (_, _, body) = call(Method::GET, "/api/skills/CognitiveMemory/Skills/code-review.skilldef")
+        .token(&admin)
+        .send(r)
+        .await;
+    assert_eq!(body["skill"]["content"], "# v2\nsecond");
+    // Revision 1 still has its own body, reachable through the proxy and the artifact route.
+    let (_, _, artifacts) = call(Method::GET, &format!("/api/kumiho/artifacts?revision_kref={kref}%3Fr%3D1"))
+        .token(&admin)
+        .send(r)
+        .await;
+    let location = artifacts[0]["location"].as_str().unwrap().to_owned();
+    let (status, _, first) = body_of(&h, &admin, &location, None).await;
+    assert_eq!((status, String::from_utf8(first).unwrap()), (StatusCode::OK, "# v1\nfirst".to_owned()));
+
+    let (_, _, list) = call(Method::GET, "/api/skills").token(&admin).send(r).await;
+    assert_eq!(
+        (list["total_count"].as_u64(), list["skills"][0]["content"].as_str()),
+        (Some(1), Some("how to review"))
+    );
+
+    // Delete removes the item and its files.
+    let file = url::Url::parse(&location).unwrap().to_file_path().unwrap();
+    assert!(file.exists());
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/skills/{kref}")).token(&admin).send(r).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!file.exists(), "no orphaned files");
+}
+
+#[tokio::test]
+async fn skill_bodies_are_bounded_and_never_read_from_outside_the_roots() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    let (h, admin) = setup(store.clone(), |_| {}).await;
+    let r = &h.router;
+    let big = "x".repeat(256 * 1024);
+    assert_eq!(
+        call(Method::POST, "/api/skills").token(&admin).json(skill("Big", &big)).send(r).await.0,
+        StatusCode::CREATED
+    );
+    let too_big = "x".repeat(256 * 1024 + 1);
+    assert_error(
+        &call(Method::POST, "/api/skills").token(&admin).json(skill("Bigger", &too_big)).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_FIELD",
+    );
+    assert_error(
+        &call(Method::POST, "/api/skills").token(&admin).json(skill("Empty", " ")).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_FIELD",
+    );
+
+    // A skill whose artifact points at a system file (a poisoned Kumiho) reads as empty, not as the file.
+    let item =
+        store.create_item("/CognitiveMemory/Skills", "poisoned", "skilldef", &Metadata::new()).await.unwrap();
+    let revision = store.create_revision(&item.kref, &Metadata::new()).await.unwrap();
+    store.create_artifact(&revision.kref, "SKILL.md", "file:///etc/passwd", &Metadata::new()).await.unwrap();
+    let (status, _, body) =
+        call(Method::GET, &format!("/api/skills/{}", item.kref)).token(&admin).send(r).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body["skill"]["content"].as_str().unwrap().contains("root:"), "{body}");
+}

@@ -1,0 +1,314 @@
+//! Skills (spec: upstream-rest §2.2): one `skilldef` item per skill in `/<memory_project>/Skills`; the
+//! revision holds description, domain and tags, and the markdown body is a `SKILL.md` artifact.
+//!
+//! Unlike upstream, every revision keeps its own body: it is written to
+//! `<data dir>/artifacts/skills/<slug>/<revision>.md` (upstream pointed every revision at one mutable file,
+//! so history was lost), deleting a skill removes its files, and bodies are read back only from inside the
+//! artifact roots (a poisoned artifact location cannot make the gateway read other files).
+
+use std::path::{Path as FsPath, PathBuf};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use construct_core::extract::{Json, Path, Query};
+use construct_core::{ApiError, ErrorCode};
+use construct_kumiho::model::{Item, Metadata, Revision, SearchQuery};
+use construct_kumiho::{KumihoError, slugify};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::ApiState;
+use crate::agents::Deprecate;
+use crate::artifact_body::confine;
+use crate::graph::{
+    INVALID_FIELD, ListQuery, all_items, ensure_space, item_kref, one_published_or_latest, optional,
+    published_or_latest, required, undo_create,
+};
+
+/// The space skills live in.
+pub const SPACE: &str = "Skills";
+/// Their kind.
+pub const KIND: &str = "skilldef";
+/// The artifact holding a revision's body.
+pub const ARTIFACT: &str = "SKILL.md";
+/// Largest skill body, in bytes.
+pub const MAX_CONTENT: usize = 256 * 1024;
+/// The body limit of the skill routes (the content limit plus JSON escaping).
+pub const BODY_LIMIT: usize = MAX_CONTENT * 2 + 16 * 1024;
+const PREVIEW_CHARS: usize = 200;
+
+fn space_path(state: &ApiState) -> String {
+    format!("/{}/{SPACE}", state.config.kumiho.memory_project)
+}
+
+fn roots(state: &ApiState) -> Vec<PathBuf> {
+    match &state.config.kumiho.artifact_roots {
+        roots if roots.is_empty() => vec![state.data_dir.join("artifacts")],
+        roots => roots.clone(),
+    }
+}
+
+/// Where skill bodies are written: under the first artifact root.
+fn skill_dir(state: &ApiState, slug: &str) -> PathBuf {
+    roots(state)[0].join("skills").join(slug)
+}
+
+fn preview(content: &str) -> String {
+    if content.chars().count() <= PREVIEW_CHARS {
+        return content.to_owned();
+    }
+    format!("{}...", content.chars().take(PREVIEW_CHARS).collect::<String>())
+}
+
+fn skill_json(item: &Item, revision: Option<&Revision>, content: String) -> Value {
+    let empty = Metadata::new();
+    let meta = revision.map_or(&empty, |r| &r.metadata);
+    let field = |key: &str| meta.get(key).cloned().unwrap_or_default();
+    let tags: Vec<String> =
+        field("tags").split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect();
+    json!({
+        "kref": item.kref,
+        "name": item.item_name,
+        "item_name": item.item_name,
+        "deprecated": item.deprecated,
+        "created_at": item.created_at,
+        "description": field("description"),
+        "content": content,
+        "domain": field("domain"),
+        "tags": tags,
+        "revision_number": revision.map_or(0, |r| r.number),
+    })
+}
+
+/// A revision's body: its `SKILL.md` file when that lies inside the artifact roots, else the artifact's or
+/// the revision's `content` metadata (older data), else empty.
+async fn content_of(state: &ApiState, revision: &Revision) -> Result<String, ApiError> {
+    let artifact = match state.kumiho.artifact(&revision.kref, ARTIFACT).await {
+        Ok(artifact) => Some(artifact),
+        Err(error) if error.is_not_found() => None,
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(artifact) = &artifact {
+        if let Ok(path) = crate::artifact_body::location_path(&artifact.location) {
+            match confine(&path, &roots(state)) {
+                Ok(path) => {
+                    return tokio::fs::read_to_string(&path).await.map_err(|e| {
+                        tracing::warn!(error = %e, "cannot read a skill body");
+                        ApiError::internal()
+                    });
+                }
+                Err(_) => {
+                    tracing::warn!(location = %artifact.location, "skill body outside the artifact roots; not read")
+                }
+            }
+        }
+        if let Some(content) = artifact.metadata.get("content") {
+            return Ok(content.clone());
+        }
+    }
+    Ok(revision.metadata.get("content").cloned().unwrap_or_default())
+}
+
+pub(crate) async fn list(
+    State(state): State<ApiState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let page = query.page()?;
+    let kumiho = &*state.kumiho;
+    let items: Vec<Item> = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => {
+            let search = SearchQuery {
+                query: q.to_owned(),
+                context: Some(state.config.kumiho.memory_project.clone()),
+                kind: Some(KIND.to_owned()),
+                include_deprecated: query.include_deprecated,
+            };
+            match kumiho.search(&search).await {
+                Ok(hits) => hits.into_iter().map(|h| h.item).collect(),
+                Err(error) if error.is_not_found() => Vec::new(),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        None => all_items(kumiho, &space_path(&state), KIND, query.include_deprecated).await?,
+    };
+    let shown = page.slice(&items);
+    let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
+    let revisions = published_or_latest(kumiho, &krefs).await?;
+    let mut skills = Vec::with_capacity(shown.len());
+    for item in &shown {
+        let revision = revisions.get(&item.kref);
+        let description = revision.and_then(|r| r.metadata.get("description")).cloned().unwrap_or_default();
+        skills.push(skill_json(item, revision, preview(&description)));
+    }
+    Ok(Json(
+        json!({"skills": skills, "total_count": items.len(), "page": page.page, "per_page": page.per_page}),
+    ))
+}
+
+pub(crate) async fn get(
+    State(state): State<ApiState>,
+    Path(kref): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let kref = item_kref(&kref, KIND)?;
+    let item = state.kumiho.get_item(&kref).await?;
+    let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
+    let content = match &revision {
+        Some(revision) => content_of(&state, revision).await?,
+        None => String::new(),
+    };
+    Ok(Json(json!({"skill": skill_json(&item, revision.as_ref(), content)})))
+}
+
+/// Body of `POST /api/skills` and `PUT /api/skills/{kref}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SkillBody {
+    name: String,
+    description: String,
+    content: String,
+    domain: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+impl SkillBody {
+    fn metadata(&self) -> Result<Metadata, ApiError> {
+        let mut meta = Metadata::new();
+        meta.insert("description".into(), required("description", &self.description, 2_000)?);
+        meta.insert("domain".into(), required("domain", &self.domain, 100)?);
+        meta.insert("created_by".into(), "construct-dashboard".into());
+        if self.tags.len() > 30 {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, INVALID_FIELD, "at most 30 tags"));
+        }
+        let tags: Vec<String> =
+            self.tags.iter().map(|t| required("tags", &t.replace(',', " "), 50)).collect::<Result<_, _>>()?;
+        if !tags.is_empty() {
+            meta.insert("tags".into(), tags.join(","));
+        }
+        if self.content.trim().is_empty() || self.content.len() > MAX_CONTENT {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                INVALID_FIELD,
+                format!("content must be 1 byte to {MAX_CONTENT} bytes"),
+            ));
+        }
+        optional("name", Some(&self.name), 100)?;
+        Ok(meta)
+    }
+}
+
+/// Writes `content` for revision `number` of `slug` atomically; returns its path.
+async fn write_body(state: &ApiState, slug: &str, number: i32, content: &str) -> std::io::Result<PathBuf> {
+    let dir = skill_dir(state, slug);
+    tokio::fs::create_dir_all(&dir).await?;
+    let path = dir.join(format!("{number}.md"));
+    let partial = dir.join(format!(".{number}.md.partial"));
+    tokio::fs::write(&partial, content).await?;
+    tokio::fs::rename(&partial, &path).await?;
+    Ok(path)
+}
+
+fn file_uri(path: &FsPath) -> String {
+    url::Url::from_file_path(path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|()| format!("file://{}", path.display()))
+}
+
+/// New revision with the body as its own `SKILL.md`, then `published`.
+async fn publish(
+    state: &ApiState,
+    item: &Item,
+    metadata: &Metadata,
+    content: &str,
+) -> Result<Revision, ApiError> {
+    let kumiho = &*state.kumiho;
+    let revision = kumiho.create_revision(&item.kref, metadata).await?;
+    let path = write_body(state, &item.item_name, revision.number, content).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot write a skill body");
+        ApiError::internal()
+    })?;
+    kumiho.create_artifact(&revision.kref, ARTIFACT, &file_uri(&path), &Metadata::new()).await?;
+    kumiho.tag_revision(&revision.kref, "published").await?;
+    Ok(kumiho.revision_by_kref(&revision.kref).await?)
+}
+
+pub(crate) async fn create(
+    State(state): State<ApiState>,
+    Json(body): Json<SkillBody>,
+) -> Result<Response, ApiError> {
+    let metadata = body.metadata()?;
+    let slug = slugify(&body.name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_FIELD,
+            "name must contain a letter or a digit",
+        )
+    })?;
+    let kumiho = &*state.kumiho;
+    ensure_space(kumiho, &state.config.kumiho.memory_project, SPACE).await?;
+    let item = kumiho.create_item(&space_path(&state), &slug, KIND, &Metadata::new()).await.map_err(|e| {
+        if e.is_conflict() {
+            ApiError::new(StatusCode::CONFLICT, ErrorCode::CONFLICT, format!("A skill named {slug} exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    let revision = match publish(&state, &item, &metadata, &body.content).await {
+        Ok(revision) => revision,
+        Err(error) => {
+            let _ = tokio::fs::remove_dir_all(skill_dir(&state, &slug)).await;
+            let cause = KumihoError::Unreachable(format!("skill create failed: {}", error.message()));
+            let _ = undo_create(kumiho, &item.kref, cause).await;
+            return Err(error);
+        }
+    };
+    state.kumiho_cache.invalidate();
+    Ok((StatusCode::CREATED, Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
+        .into_response())
+}
+
+pub(crate) async fn update(
+    State(state): State<ApiState>,
+    Path(kref): Path<String>,
+    Json(body): Json<SkillBody>,
+) -> Result<Json<Value>, ApiError> {
+    let kref = item_kref(&kref, KIND)?;
+    let metadata = body.metadata()?;
+    let item = state.kumiho.get_item(&kref).await?;
+    let revision = publish(&state, &item, &metadata, &body.content).await?;
+    state.kumiho_cache.invalidate();
+    Ok(Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
+}
+
+pub(crate) async fn deprecate(
+    State(state): State<ApiState>,
+    Json(body): Json<Deprecate>,
+) -> Result<Json<Value>, ApiError> {
+    let kref = item_kref(&body.kref, KIND)?;
+    let item = state.kumiho.deprecate_item(&kref, body.deprecated).await?;
+    let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
+    let content = match &revision {
+        Some(revision) => content_of(&state, revision).await?,
+        None => String::new(),
+    };
+    state.kumiho_cache.invalidate();
+    Ok(Json(json!({"skill": skill_json(&item, revision.as_ref(), content)})))
+}
+
+pub(crate) async fn delete(
+    State(state): State<ApiState>,
+    Path(kref): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let kref = item_kref(&kref, KIND)?;
+    let item = state.kumiho.get_item(&kref).await?;
+    state.kumiho.delete_item(&item.kref).await?;
+    // Its bodies go too (upstream left the file behind).
+    if let Err(error) = tokio::fs::remove_dir_all(skill_dir(&state, &item.item_name)).await
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(%error, "cannot remove a deleted skill's files");
+    }
+    state.kumiho_cache.invalidate();
+    Ok(StatusCode::NO_CONTENT)
+}
