@@ -21,6 +21,7 @@ pub mod kumiho_proxy;
 pub mod pairing;
 pub mod skills;
 pub mod status;
+pub mod teams;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +98,8 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents", get(agents::list))
             .route("/api/skills", get(skills::list))
             .route("/api/skills/{*kref}", get(skills::get))
+            .route("/api/teams", get(teams::list))
+            .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );
     groups.push(
@@ -104,6 +107,9 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents", post(agents::create))
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
+            .route("/api/teams", post(teams::create))
+            .route("/api/teams/deprecate", post(teams::deprecate))
+            .route("/api/teams/{*kref}", put(teams::update).delete(teams::delete))
             .with_state(state.clone()),
     );
     // Skill bodies are up to 256 KiB: this group's own body limit fits them (upstream's could not).

@@ -104,6 +104,9 @@ pub struct ErrorEnvelope {
     /// Seconds to wait before retrying, when the server knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Route-specific fields (`validation_errors`, ...), beside the standard ones.
+    #[serde(flatten, default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub details: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An error ready to be sent: status, code, message and optional retry hint.
@@ -114,6 +117,7 @@ pub struct ApiError {
     code: ErrorCode,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
+    details: std::collections::BTreeMap<&'static str, serde_json::Value>,
 }
 
 impl ApiError {
@@ -123,7 +127,7 @@ impl ApiError {
             code.as_str().bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
             "error codes are SCREAMING_SNAKE_CASE: {code}"
         );
-        Self { status, code, message: message.into(), retry_after: None }
+        Self { status, code, message: message.into(), retry_after: None, details: Default::default() }
     }
 
     /// The envelope for a bare status, with the status's canonical reason as message.
@@ -163,6 +167,13 @@ impl ApiError {
         self
     }
 
+    /// Adds a route-specific field to the envelope (`error`, `code` and `retry_after` are reserved).
+    pub fn with_detail(mut self, key: &'static str, value: serde_json::Value) -> Self {
+        debug_assert!(!matches!(key, "error" | "code" | "retry_after"), "reserved envelope field {key}");
+        self.details.insert(key, value);
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -184,6 +195,7 @@ impl ApiError {
             error: self.message.to_string(),
             code: self.code.as_str().to_owned(),
             retry_after: self.retry_after,
+            details: self.details.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
         }
     }
 }

@@ -442,3 +442,117 @@ async fn skill_bodies_are_bounded_and_never_read_from_outside_the_roots() {
     assert_eq!(status, StatusCode::OK);
     assert!(!body["skill"]["content"].as_str().unwrap().contains("root:"), "{body}");
 }
+
+#[tokio::test]
+async fn teams_own_their_edges_and_survive_agent_edits() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    let (h, admin) = setup(store.clone(), |_| {}).await;
+    let r = &h.router;
+    let mut krefs = Vec::new();
+    for name in ["Lead", "Coder", "Tester"] {
+        let (status, _, body) =
+            call(Method::POST, "/api/agents").token(&admin).json(agent(name)).send(r).await;
+        assert_eq!(status, StatusCode::CREATED);
+        krefs.push(body["agent"]["kref"].as_str().unwrap().to_owned());
+    }
+    let (lead, coder, tester) = (&krefs[0], &krefs[1], &krefs[2]);
+    let team = |name: &str, edges: serde_json::Value| json!({"name": name, "description": "builds things", "members": [lead, coder, tester, coder], "edges": edges});
+    let shared_edges = json!([{"from_kref": coder, "to_kref": lead, "edge_type": "reports_to"},
+        {"from_kref": tester, "to_kref": coder, "edge_type": "DEPENDS_ON"}]);
+    let (status, _, alpha) = call(Method::POST, "/api/teams")
+        .token(&admin)
+        .json(team("Alpha Team", shared_edges.clone()))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{alpha}");
+    let alpha_kref = alpha["team"]["kref"].as_str().unwrap().to_owned();
+    assert_eq!(alpha_kref, "kref://Construct/Teams/alpha-team.bundle", "slugified");
+    assert_eq!(alpha["team"]["members"].as_array().unwrap().len(), 3, "duplicates merged, not a false cycle");
+    assert_eq!(alpha["team"]["edges"][0]["edge_type"], "REPORTS_TO");
+    let beta_edges = json!([{"from_kref": coder, "to_kref": lead, "edge_type": "SUPPORTS"}]);
+    let (status, _, beta) =
+        call(Method::POST, "/api/teams").token(&admin).json(team("Beta", beta_edges)).send(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{beta}");
+    let beta_kref = beta["team"]["kref"].as_str().unwrap().to_owned();
+
+    // Updating Alpha to drop its edges leaves Beta's edge alone, in the view and in Kumiho.
+    let (status, _, _) = call(Method::PUT, &format!("/api/teams/{alpha_kref}"))
+        .token(&admin)
+        .json(team("Alpha Team", json!([])))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, beta_now) = call(Method::GET, &format!("/api/teams/{beta_kref}")).token(&admin).send(r).await;
+    assert_eq!(beta_now["team"]["edges"].as_array().unwrap().len(), 1, "{beta_now}");
+    let coder_revision = store.revision_by_tag(coder, "published").await.unwrap();
+    let kumiho_edges = store
+        .list_edges(&coder_revision.kref, None, construct_kumiho::model::Direction::Outgoing)
+        .await
+        .unwrap();
+    assert_eq!(kumiho_edges.iter().map(|e| e.edge_type.as_str()).collect::<Vec<_>>(), ["SUPPORTS"]);
+
+    // An agent publishing a new revision does not make a team's edges vanish from its view.
+    call(Method::PUT, &format!("/api/agents/{coder}")).token(&admin).json(agent("Coder")).send(r).await;
+    let (_, _, beta_now) = call(Method::GET, &format!("/api/teams/{beta_kref}")).token(&admin).send(r).await;
+    assert_eq!(beta_now["team"]["edges"].as_array().unwrap().len(), 1);
+
+    // The list reads the summary from where it is written.
+    let (_, _, list) = call(Method::GET, "/api/teams").token(&admin).send(r).await;
+    let alpha_row =
+        list["teams"].as_array().unwrap().iter().find(|t| t["kref"] == alpha_kref.as_str()).unwrap().clone();
+    assert_eq!((alpha_row["member_count"].as_u64(), alpha_row["edge_count"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(alpha_row["member_names"], json!(["lead", "coder", "tester"]));
+
+    // Deleting Alpha leaves Beta intact.
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/teams/{alpha_kref}")).token(&admin).send(r).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, _, beta_now) =
+        call(Method::GET, &format!("/api/teams/{beta_kref}")).token(&admin).send(r).await;
+    assert_eq!((status, beta_now["team"]["members"].as_array().unwrap().len()), (StatusCode::OK, 3));
+    assert_eq!(
+        store
+            .list_edges(&coder_revision.kref, None, construct_kumiho::model::Direction::Outgoing)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn invalid_team_graphs_are_refused_with_their_reasons() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let (_, _, a) = call(Method::POST, "/api/agents").token(&admin).json(agent("A")).send(r).await;
+    let (_, _, b) = call(Method::POST, "/api/agents").token(&admin).json(agent("B")).send(r).await;
+    let (a, b) =
+        (a["agent"]["kref"].as_str().unwrap().to_owned(), b["agent"]["kref"].as_str().unwrap().to_owned());
+    let post = |body: serde_json::Value| call(Method::POST, "/api/teams").token(&admin).json(body);
+    let got = post(json!({"name": "t", "members": [a, b], "edges": [
+        {"from_kref": a, "to_kref": b, "edge_type": "DEPENDS_ON"}, {"from_kref": b, "to_kref": a, "edge_type": "DEPENDS_ON"}]}))
+    .send(r)
+    .await;
+    assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_TEAM_GRAPH");
+    let codes: Vec<&str> =
+        got.2["validation_errors"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["reciprocal_depends", "cycle"]);
+    let ghost = "kref://Construct/AgentPool/ghost.agent";
+    let got = post(json!({"name": "t", "members": [a, ghost]})).send(r).await;
+    assert_eq!(got.2["validation_errors"][0]["code"], "unknown_member");
+    let got = post(json!({"name": "t", "members": [a], "edges": [{"from_kref": a, "to_kref": b, "edge_type": "SUPPORTS"}]})).send(r).await;
+    assert_eq!(got.2["validation_errors"][0]["code"], "dangling_ref");
+    assert_error(
+        &post(json!({"name": "t", "members": ["Construct/Skills/x.skilldef"]})).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_KREF",
+    );
+    assert_error(
+        &post(json!({"name": "!!!", "members": [a]})).send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_FIELD",
+    );
+    // Nothing was left behind by the refusals.
+    assert_eq!(call(Method::GET, "/api/teams").token(&admin).send(r).await.2["total_count"], 0);
+}
