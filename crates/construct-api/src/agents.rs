@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::ApiState;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, all_items, ensure_space, item_kref, one_published_or_latest, optional,
-    published_or_latest, required, undo_create,
+    INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
+    optional, published_or_latest, required, undo_create,
 };
 
 /// The space agents live in.
@@ -78,7 +78,9 @@ pub(crate) async fn list(
                 Err(error) => return Err(error.into()),
             }
         }
-        None => all_items(kumiho, &space_path(&state), KIND, query.include_deprecated).await?,
+        None => {
+            all_items(kumiho, &space_path(&state), Some(KIND), query.include_deprecated, MAX_ITEMS).await?
+        }
     };
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();

@@ -19,6 +19,8 @@ pub const INVALID_FIELD: ErrorCode = ErrorCode::new("INVALID_FIELD");
 
 /// Items fetched from Kumiho per call while paging through a space.
 const FETCH: u32 = 500;
+/// Most items a list route gathers from one space.
+pub const MAX_ITEMS: usize = 100_000;
 /// Largest `per_page`.
 pub const MAX_PER_PAGE: u32 = 100;
 
@@ -86,12 +88,14 @@ pub async fn ensure_space(kumiho: &dyn KumihoApi, project: &str, space: &str) ->
     }
 }
 
-/// Every item of kind `kind` in a space (an absent space is an empty list), paging through Kumiho.
+/// Every item of a space (of `kind`, when given), paging through Kumiho; an absent space is an empty list.
+/// Stops after `cap` items.
 pub async fn all_items(
     kumiho: &dyn KumihoApi,
     space_path: &str,
-    kind: &str,
+    kind: Option<&str>,
     include_deprecated: bool,
+    cap: usize,
 ) -> Result<Vec<Item>, ApiError> {
     let mut items = Vec::new();
     let mut offset = 0;
@@ -109,8 +113,9 @@ pub async fn all_items(
             Err(error) => return Err(error.into()),
         };
         let done = (batch.len() as u32) < FETCH;
-        items.extend(batch.into_iter().filter(|i| i.kind == kind));
-        if done {
+        items.extend(batch.into_iter().filter(|i| kind.is_none_or(|k| i.kind == k)));
+        if done || items.len() >= cap {
+            items.truncate(cap);
             return Ok(items);
         }
         offset += FETCH;

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod devices;
 pub mod graph;
 pub mod kumiho_proxy;
+pub mod memory_graph;
 pub mod pairing;
 pub mod skills;
 pub mod status;
@@ -99,6 +100,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/skills", get(skills::list))
             .route("/api/skills/{*kref}", get(skills::get))
             .route("/api/teams", get(teams::list))
+            .route("/api/memory/graph", get(memory_graph::graph))
             .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );

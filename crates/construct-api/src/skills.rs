@@ -22,8 +22,8 @@ use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::artifact_body::confine;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, all_items, ensure_space, item_kref, one_published_or_latest, optional,
-    published_or_latest, required, undo_create,
+    INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
+    optional, published_or_latest, required, undo_create,
 };
 
 /// The space skills live in.
@@ -130,7 +130,9 @@ pub(crate) async fn list(
                 Err(error) => return Err(error.into()),
             }
         }
-        None => all_items(kumiho, &space_path(&state), KIND, query.include_deprecated).await?,
+        None => {
+            all_items(kumiho, &space_path(&state), Some(KIND), query.include_deprecated, MAX_ITEMS).await?
+        }
     };
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();

@@ -24,8 +24,8 @@ use serde_json::{Value, json};
 use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, all_items, ensure_space, item_kref, one_published_or_latest, optional,
-    published_or_latest, required,
+    INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
+    optional, published_or_latest, required,
 };
 
 /// The space teams live in.
@@ -211,7 +211,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let items = all_items(kumiho, &space_path(&state), "bundle", query.include_deprecated).await?;
+    let items =
+        all_items(kumiho, &space_path(&state), Some("bundle"), query.include_deprecated, MAX_ITEMS).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
     let revisions = published_or_latest(kumiho, &krefs).await?;

@@ -556,3 +556,72 @@ async fn invalid_team_graphs_are_refused_with_their_reasons() {
     // Nothing was left behind by the refusals.
     assert_eq!(call(Method::GET, "/api/teams").token(&admin).send(r).await.2["total_count"], 0);
 }
+
+#[tokio::test]
+async fn the_memory_graph_is_bounded_and_counts_before_truncating() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    store.create_project("CognitiveMemory", None).await.unwrap();
+    store.create_space("/CognitiveMemory", "Facts").await.unwrap();
+    store.create_space("/CognitiveMemory", "People").await.unwrap();
+    let mut revisions = Vec::new();
+    for (space, name, kind) in
+        [("Facts", "rust", "fact"), ("Facts", "tokio", "fact"), ("People", "ada", "person")]
+    {
+        let item = store
+            .create_item(&format!("/CognitiveMemory/{space}"), name, kind, &Metadata::new())
+            .await
+            .unwrap();
+        let mut meta = Metadata::new();
+        meta.insert("title".into(), format!("About {name}"));
+        revisions.push(store.create_revision(&item.kref, &meta).await.unwrap());
+    }
+    store
+        .create_edge(&revisions[1].kref, &revisions[0].kref, "DERIVED_FROM", &Metadata::new())
+        .await
+        .unwrap();
+    store.create_edge(&revisions[2].kref, &revisions[0].kref, "REFERENCED", &Metadata::new()).await.unwrap();
+    let (h, token) = setup(store, |_| {}).await;
+    let r = &h.router;
+
+    let (status, _, graph) = call(Method::GET, "/api/memory/graph?sort=name").token(&token).send(r).await;
+    assert_eq!(status, StatusCode::OK, "{graph}");
+    let ids: Vec<&str> =
+        graph["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "CognitiveMemory/People/ada.person",
+            "CognitiveMemory/Facts/rust.fact",
+            "CognitiveMemory/Facts/tokio.fact"
+        ]
+    );
+    assert_eq!(graph["nodes"][0]["title"], "About ada");
+    assert_eq!(graph["nodes"][0]["space"], "CognitiveMemory/People");
+    assert_eq!(graph["edges"].as_array().unwrap().len(), 2, "{graph}");
+    assert_eq!(graph["spaces"], json!(["CognitiveMemory/Facts", "CognitiveMemory/People"]));
+    assert_eq!(
+        graph["stats"],
+        json!({"total_items": 3, "total_edges": 2, "kinds": {"fact": 2, "person": 1}})
+    );
+
+    // Truncation keeps the counts of everything found, and drops edges to nodes not shown.
+    let (_, _, small) = call(Method::GET, "/api/memory/graph?sort=name&limit=1").token(&token).send(r).await;
+    assert_eq!(
+        (small["nodes"].as_array().unwrap().len(), small["stats"]["total_items"].as_u64()),
+        (1, Some(3))
+    );
+    assert!(small["edges"].as_array().unwrap().is_empty());
+    let (_, _, facts) = call(Method::GET, "/api/memory/graph?kinds=fact&space=CognitiveMemory/Facts")
+        .token(&token)
+        .send(r)
+        .await;
+    assert_eq!(facts["stats"]["kinds"], json!({"fact": 2}));
+    let (_, _, found) = call(Method::GET, "/api/memory/graph?search=tokio").token(&token).send(r).await;
+    assert_eq!(found["nodes"].as_array().unwrap().len(), 1);
+    let (_, _, none) = call(Method::GET, "/api/memory/graph?project=Nobody").token(&token).send(r).await;
+    assert_eq!(none["stats"]["total_items"], 0);
+    for bad in ["limit=501", "limit=0", "sort=random", "project=a/b"] {
+        let got = call(Method::GET, &format!("/api/memory/graph?{bad}")).token(&token).send(r).await;
+        assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_QUERY");
+    }
+}
