@@ -22,6 +22,7 @@ pub mod memory_graph;
 pub mod pairing;
 pub mod skills;
 pub mod status;
+pub mod system;
 pub mod teams;
 
 use std::sync::Arc;
@@ -101,6 +102,8 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/skills/{*kref}", get(skills::get))
             .route("/api/teams", get(teams::list))
             .route("/api/memory/graph", get(memory_graph::graph))
+            .route("/api/channels", get(system::channels))
+            .route("/api/health", get(system::health))
             .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );
@@ -109,6 +112,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents", post(agents::create))
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
+            .route("/api/config", get(system::config))
             .route("/api/teams", post(teams::create))
             .route("/api/teams/deprecate", post(teams::deprecate))
             .route("/api/teams/{*kref}", put(teams::update).delete(teams::delete))

@@ -1,0 +1,119 @@
+//! Dashboard system routes: the masked configuration, channels and health.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
+mod common;
+
+use common::*;
+use construct_core::config::{
+    GmailPushConfig, LinqConfig, NextcloudTalkConfig, WatiConfig, WebhookChannelConfig, WhatsAppConfig,
+};
+use construct_core::secret::Secret;
+use http::{Method, StatusCode};
+
+/// Every secret the configuration can hold, each with a value that must never be printed.
+fn secrets() -> Vec<&'static str> {
+    vec![
+        "sec-webhook",
+        "sec-wa-access",
+        "sec-wa-verify",
+        "sec-wa-app",
+        "sec-wati-api",
+        "sec-wati-verify",
+        "sec-wati-hook",
+        "sec-linq-api",
+        "sec-linq-sign",
+        "sec-nc-app",
+        "sec-nc-hook",
+        "sec-gmail",
+        "sec-provider",
+        "sec-nodes",
+        "sec-kumiho",
+    ]
+}
+
+#[tokio::test]
+async fn the_configuration_is_printed_with_every_secret_masked() {
+    let h = harness(|l| {
+        let s = |v: &str| Secret::new(v);
+        let c = &mut l.config.channels_config;
+        c.webhook = Some(WebhookChannelConfig { secret: Some(s("sec-webhook")) });
+        c.whatsapp = Some(WhatsAppConfig {
+            access_token: s("sec-wa-access"),
+            phone_number_id: "1".into(),
+            verify_token: s("sec-wa-verify"),
+            app_secret: s("sec-wa-app"),
+            ..WhatsAppConfig::default()
+        });
+        c.wati = Some(WatiConfig {
+            api_url: "https://wati.example".into(),
+            api_token: s("sec-wati-api"),
+            verify_token: s("sec-wati-verify"),
+            webhook_secret: s("sec-wati-hook"),
+            ..WatiConfig::default()
+        });
+        c.linq = Some(LinqConfig {
+            api_token: s("sec-linq-api"),
+            signing_secret: s("sec-linq-sign"),
+            api_base_url: "https://linq.example".into(),
+            ..LinqConfig::default()
+        });
+        c.nextcloud_talk = Some(NextcloudTalkConfig {
+            base_url: "https://cloud.example".into(),
+            app_token: Some(s("sec-nc-app")),
+            webhook_secret: s("sec-nc-hook"),
+            ..NextcloudTalkConfig::default()
+        });
+        c.gmail_push = Some(GmailPushConfig { enabled: true, webhook_secret: s("sec-gmail") });
+        l.config.provider.api_key = Some(s("sec-provider"));
+        l.config.nodes.auth_token = Some(s("sec-nodes"));
+        l.config.kumiho.service_token = Some(s("sec-kumiho"));
+    });
+    let (admin, _) = pair_first(&h).await;
+    let (status, _, body) = call(Method::GET, "/api/config").token(&admin).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["format"], "toml");
+    let content = body["content"].as_str().unwrap();
+    assert!(content.contains("[channels_config.whatsapp]"), "{content}");
+    for secret in secrets() {
+        assert!(!content.contains(secret), "{secret} printed");
+    }
+    assert!(!body.to_string().contains("sec-"), "no secret anywhere in the answer");
+    assert!(content.contains("********"));
+    let reader = {
+        let code = mint_code(&h, &admin, Some(serde_json::json!({"scopes": ["read"]}))).await;
+        let (_, _, paired) =
+            call(Method::POST, "/pair").header("x-pairing-code", &code).send(&h.router).await;
+        paired["token"].as_str().unwrap().to_owned()
+    };
+    assert_error(
+        &call(Method::GET, "/api/config").token(&reader).send(&h.router).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+}
+
+#[tokio::test]
+async fn channels_and_health_report_what_is_known() {
+    let h = harness(|l| {
+        l.config.channels_config.gmail_push =
+            Some(GmailPushConfig { enabled: true, webhook_secret: Secret::new("g") });
+    });
+    let (token, _) = pair_first(&h).await;
+    let (_, _, body) = call(Method::GET, "/api/channels").token(&token).send(&h.router).await;
+    let channels = body["channels"].as_array().unwrap();
+    let state = |name: &str| channels.iter().find(|c| c["name"] == name).unwrap()["status"].clone();
+    assert_eq!(
+        (state("gmail_push"), state("whatsapp")),
+        (serde_json::json!("active"), serde_json::json!("inactive"))
+    );
+    let (status, _, body) = call(Method::GET, "/api/health").token(&token).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["health"]["components"]["store"]["status"], "ok");
+    assert_eq!(body["health"]["components"]["kumiho"]["status"], "ok");
+    assert_error(
+        &call(Method::GET, "/api/health").send(&h.router).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+}
