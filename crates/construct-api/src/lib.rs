@@ -13,6 +13,7 @@
 //! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
 
 pub mod agents;
+pub mod approvals;
 pub mod artifact_body;
 pub mod audit;
 pub mod devices;
@@ -73,6 +74,8 @@ pub struct ApiShared {
     pub data_dir: std::path::PathBuf,
     /// Recent Kumiho list answers of the proxy.
     pub kumiho_cache: kumiho_proxy::KumihoCache,
+    /// Human approvals workflow runs wait for.
+    pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
 }
 
 impl ApiShared {
@@ -104,6 +107,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/memory/graph", get(memory_graph::graph))
             .route("/api/channels", get(system::channels))
             .route("/api/health", get(system::health))
+            .route("/api/approvals", get(approvals::list))
             .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );
@@ -113,6 +117,8 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
             .route("/api/config", get(system::config))
+            .route("/api/channel-events", post(approvals::channel_event))
+            .route("/api/workflows/runs/{run_id}/approve", post(approvals::approve))
             .route("/api/teams", post(teams::create))
             .route("/api/teams/deprecate", post(teams::deprecate))
             .route("/api/teams/{*kref}", put(teams::update).delete(teams::delete))

@@ -22,6 +22,7 @@
 //!
 //! Invariants: no sockets, no global mutable state, no knowledge of any concrete store or route.
 
+pub mod approvals;
 pub mod audit;
 pub mod canvas;
 pub mod config;

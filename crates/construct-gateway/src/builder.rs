@@ -15,6 +15,7 @@ use construct_auth::{
     AuthContext, Authenticator, ClientResolver, GatewayRateLimiter, Guard, Idempotency, PairingService,
 };
 use construct_core::LoadedConfig;
+use construct_core::approvals::ApprovalStore;
 use construct_core::audit::AuditLog;
 use construct_core::canvas::CanvasStore;
 use construct_core::config::validate;
@@ -30,8 +31,8 @@ use construct_realtime::nodes::NodeRegistry;
 use construct_realtime::terminal::Terminals;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
-    CachedDeviceStore, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency, MemorySessions,
-    MemoryStore, MemoryWorkQueue,
+    CachedDeviceStore, MemoryApprovals, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency,
+    MemorySessions, MemoryStore, MemoryWorkQueue,
 };
 use construct_webhooks::signature::SecretHash;
 use construct_webhooks::{
@@ -64,6 +65,7 @@ pub struct GatewayBuilder {
     canvas: Arc<dyn CanvasStore>,
     daemon_logs: Arc<dyn EventBus>,
     kumiho: Option<Arc<dyn KumihoApi>>,
+    approvals: Arc<dyn ApprovalStore>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -101,6 +103,12 @@ impl GatewayBuilder {
     /// the data directory, or a Kumiho server in `[kumiho] mode = "remote"`).
     pub fn kumiho(mut self, kumiho: Arc<dyn KumihoApi>) -> Self {
         self.kumiho = Some(kumiho);
+        self
+    }
+
+    /// Sets where human approvals wait (default: in memory; `run_gateway` uses SQLite).
+    pub fn approval_store(mut self, approvals: Arc<dyn ApprovalStore>) -> Self {
+        self.approvals = approvals;
         self
     }
 
@@ -224,6 +232,7 @@ impl GatewayBuilder {
             kumiho: Arc::clone(&kumiho),
             data_dir: state.data_dir.clone(),
             kumiho_cache: Default::default(),
+            approvals: Arc::clone(&self.approvals),
         });
 
         let agent = match self.agent {
@@ -400,6 +409,7 @@ impl Gateway {
             canvas: Arc::new(MemoryCanvas::default()),
             daemon_logs: Arc::new(MemoryEventBus::new(crate::logs::LOG_RING, 4_096)),
             kumiho: None,
+            approvals: Arc::new(MemoryApprovals::default()),
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

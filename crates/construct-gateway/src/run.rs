@@ -92,6 +92,7 @@ pub async fn run_gateway_logged(
         .work_queue(Arc::new(queue))
         .session_store(sessions)
         .canvas_store(Arc::new(store.clone()))
+        .approval_store(Arc::new(store.clone()))
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
         .device_store(store)

@@ -117,3 +117,78 @@ async fn channels_and_health_report_what_is_known() {
         "UNAUTHORIZED",
     );
 }
+
+#[tokio::test]
+async fn approvals_are_registered_by_admins_listed_and_decided_once() {
+    use construct_core::events::{Delivery, EventBus as _};
+    use futures_util::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let events = std::sync::Arc::new(construct_store::MemoryEventBus::default());
+    let gateway =
+        construct_gateway::Gateway::builder(construct_core::LoadedConfig::with_defaults(dir.path()))
+            .event_bus(events.clone())
+            .build()
+            .unwrap();
+    let h = Harness::from_parts(gateway, dir);
+    let (admin, _) = pair_first(&h).await;
+    let r = &h.router;
+    let request = serde_json::json!({"type": "human_approval_request", "run_id": "run-1", "step_id": "review",
+        "workflow_name": "ship", "content": {"title": "Ship?", "message": "All green"}});
+    // No loopback trust: a local caller without a token is refused like anyone else.
+    let local = call(Method::POST, "/api/channel-events").from(LOCAL).json(request.clone()).send(r).await;
+    assert_error(&local, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    let (status, _, body) =
+        call(Method::POST, "/api/channel-events").token(&admin).json(request).send(r).await;
+    assert_eq!((status, body), (StatusCode::OK, serde_json::json!({"ok": true})));
+    let (_, _, listed) = call(Method::GET, "/api/approvals").token(&admin).send(r).await;
+    assert_eq!(
+        (listed["count"].as_u64(), listed["approvals"][0]["workflow"].as_str()),
+        (Some(1), Some("ship"))
+    );
+    assert_eq!(listed["approvals"][0]["approve_keywords"], serde_json::json!(["approve", "yes", "lgtm"]));
+
+    let decide = || {
+        call(Method::POST, "/api/workflows/runs/run-1/approve")
+            .token(&admin)
+            .json(serde_json::json!({"approved": false, "feedback": "needs tests"}))
+    };
+    let (status, _, body) = decide().send(r).await;
+    assert_eq!((status, body["message"].as_str()), (StatusCode::OK, Some("Workflow rejected")));
+    assert_error(&decide().send(r).await, StatusCode::NOT_FOUND, "APPROVAL_NOT_FOUND");
+
+    let kinds: Vec<(String, serde_json::Value)> = events
+        .subscribe(Some(0))
+        .take(4)
+        .filter_map(
+            |d| async move { if let Delivery::Event(e) = d { Some((e.kind, e.payload)) } else { None } },
+        )
+        .collect()
+        .await;
+    let names: Vec<&str> = kinds.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["device_paired", "channel_event", "human_approval_request", "human_approval_resolved"]
+    );
+    assert_eq!(
+        kinds[3].1,
+        serde_json::json!({"run_id": "run-1", "step_id": "review", "approved": false, "feedback": "needs tests"})
+    );
+
+    for (body, code) in [
+        (serde_json::json!(["not", "an", "object"]), "INVALID_FIELD"),
+        (
+            serde_json::json!({"type": "human_approval_request", "run_id": "../x", "step_id": "s"}),
+            "INVALID_FIELD",
+        ),
+        (serde_json::json!({"type": "human_approval_request", "run_id": "r"}), "INVALID_FIELD"),
+    ] {
+        let got = call(Method::POST, "/api/channel-events").token(&admin).json(body).send(r).await;
+        assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, code);
+    }
+    let got = call(Method::POST, "/api/workflows/runs/..%2Fx/approve")
+        .token(&admin)
+        .json(serde_json::json!({"approved": true}))
+        .send(r)
+        .await;
+    assert_eq!(got.0, StatusCode::BAD_REQUEST);
+}

@@ -12,6 +12,7 @@
 //!   TTL'd;
 //! - chat sessions ([`construct_core::sessions::SessionStore`], which includes the conversation history):
 //!   in SQLite, and [`MemorySessions`], bounded;
+//! - human approvals ([`construct_core::approvals::ApprovalStore`]) in SQLite and [`MemoryApprovals`];
 //! - canvas frames ([`construct_core::canvas::CanvasStore`]) in SQLite and [`MemoryCanvas`];
 //! - [`MemoryEventBus`]: the in-process event bus (replay ring plus bounded broadcast);
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
@@ -22,6 +23,7 @@
 //! Invariants: no HTTP types, no knowledge of routes or handlers; nothing here decides policy (who may
 //! pair, which scopes) beyond what the trait documents.
 
+mod approvals;
 pub mod audit;
 mod cached;
 mod canvas;
@@ -35,6 +37,7 @@ mod sqlite_idempotency;
 mod sqlite_queue;
 mod sqlite_sessions;
 
+pub use approvals::MemoryApprovals;
 pub use audit::MemoryAuditLog;
 pub use cached::CachedDeviceStore;
 pub use canvas::MemoryCanvas;

@@ -122,6 +122,13 @@ const MIGRATIONS: &[&str] = &[
          at_nanos     INTEGER NOT NULL,
          PRIMARY KEY (canvas_id, seq)
      );",
+    // 8: human approvals workflow runs wait for.
+    "CREATE TABLE approvals (
+         run_id     TEXT PRIMARY KEY,
+         body       TEXT NOT NULL,
+         expires_at INTEGER NOT NULL
+     );
+     CREATE INDEX approvals_expiry ON approvals (expires_at);",
 ];
 
 /// Why the database could not be opened.

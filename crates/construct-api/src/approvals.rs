@@ -1,0 +1,144 @@
+//! Human approvals (spec: upstream-rest §3.3): `POST /api/channel-events` (admin; upstream trusted any
+//! loopback peer, so a local proxy or tunnel let anyone in), `GET /api/approvals` (read) and
+//! `POST /api/workflows/runs/{run_id}/approve` (admin).
+//!
+//! A channel event is published on the bus as `channel_event`; a `human_approval_request` in it is kept
+//! in the store (it survives restarts) and announced as `human_approval_request`. Deciding claims the
+//! approval atomically, so two deciders cannot both resolve it, and announces
+//! `human_approval_resolved {run_id, step_id, approved, feedback}` for the operator that runs the workflow.
+
+use axum::extract::State;
+use construct_core::approvals::{Approval, DEFAULT_TTL, Registered};
+use construct_core::extract::{Json, Path};
+use construct_core::{ApiError, ErrorCode};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::graph::INVALID_FIELD;
+use crate::{ApiState, store_unavailable};
+
+/// 404 when no approval is waiting for the run.
+pub const APPROVAL_NOT_FOUND: ErrorCode = ErrorCode::new("APPROVAL_NOT_FOUND");
+/// 503 when too many approvals are waiting.
+pub const TOO_MANY_APPROVALS: ErrorCode = ErrorCode::new("TOO_MANY_APPROVALS");
+
+/// Whether `id` is a run or step id: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, INVALID_FIELD, message.to_owned())
+}
+
+fn words(value: &Value, default: &[&str]) -> Vec<String> {
+    let found: Vec<String> = value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .take(20)
+                .collect()
+        })
+        .unwrap_or_default();
+    if found.is_empty() { default.iter().map(|s| (*s).to_owned()).collect() } else { found }
+}
+
+pub(crate) async fn channel_event(
+    State(state): State<ApiState>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    if !body.is_object() {
+        return Err(invalid("a channel event is a JSON object"));
+    }
+    state.publish("channel_event", json!({ "payload": body })).await;
+    if body["type"] == "human_approval_request" {
+        let (Some(run_id), Some(step_id)) = (body["run_id"].as_str(), body["step_id"].as_str()) else {
+            return Err(invalid("an approval request needs run_id and step_id"));
+        };
+        if !valid_id(run_id) || !valid_id(step_id) {
+            return Err(invalid("run_id and step_id are 1-128 characters of A-Z a-z 0-9 . _ -"));
+        }
+        let workflow =
+            body["workflow_name"].as_str().unwrap_or_default().chars().take(200).collect::<String>();
+        let title = body["content"]["title"]
+            .as_str()
+            .unwrap_or("Human approval needed")
+            .chars()
+            .take(200)
+            .collect::<String>();
+        let message =
+            body["content"]["message"].as_str().unwrap_or_default().chars().take(4_000).collect::<String>();
+        let now = OffsetDateTime::now_utc();
+        let approval = Approval {
+            run_id: run_id.to_owned(),
+            step_id: step_id.to_owned(),
+            workflow: workflow.clone(),
+            approve_keywords: words(&body["approve_keywords"], &["approve", "yes", "lgtm"]),
+            reject_keywords: words(&body["reject_keywords"], &["reject"]),
+            message: message.clone(),
+            created_at: now,
+            expires_at: now + DEFAULT_TTL,
+        };
+        if state.approvals.register(approval).await.map_err(store_unavailable)? == Registered::Full {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                TOO_MANY_APPROVALS,
+                "Too many approvals are waiting",
+            )
+            .with_retry_after(60));
+        }
+        let event = json!({"run_id": run_id, "step_id": step_id, "workflow_name": workflow, "title": title, "message": message});
+        state.publish("human_approval_request", event).await;
+    }
+    Ok(Json(json!({ "ok": true })))
+}
+
+pub(crate) async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    let pending = state.approvals.pending(OffsetDateTime::now_utc()).await.map_err(store_unavailable)?;
+    Ok(Json(json!({ "approvals": pending, "count": pending.len() })))
+}
+
+/// Body of `POST /api/workflows/runs/{run_id}/approve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Decision {
+    approved: bool,
+    #[serde(default)]
+    feedback: Option<String>,
+}
+
+pub(crate) async fn approve(
+    State(state): State<ApiState>,
+    Path(run_id): Path<String>,
+    Json(decision): Json<Decision>,
+) -> Result<Json<Value>, ApiError> {
+    if !valid_id(&run_id) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_PATH, "Invalid run id"));
+    }
+    let feedback = decision.feedback.as_deref().map(str::trim).unwrap_or_default();
+    if feedback.chars().count() > 4_000 {
+        return Err(invalid("feedback is at most 4000 characters"));
+    }
+    let claimed =
+        state.approvals.claim(&run_id, OffsetDateTime::now_utc()).await.map_err(store_unavailable)?;
+    let approval = claimed.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            APPROVAL_NOT_FOUND,
+            format!("No approval is waiting for run {run_id}"),
+        )
+    })?;
+    let event = json!({"run_id": run_id, "step_id": approval.step_id, "approved": decision.approved, "feedback": feedback});
+    state.publish("human_approval_resolved", event).await;
+    let message = if decision.approved { "Workflow approved" } else { "Workflow rejected" };
+    Ok(Json(json!({"status": "ok", "message": message, "run_id": run_id, "approved": decision.approved})))
+}
