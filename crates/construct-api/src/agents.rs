@@ -8,18 +8,18 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use construct_core::ApiError;
 use construct_core::extract::{Json, Path, Query};
-use construct_core::{ApiError, ErrorCode};
-use construct_kumiho::model::{Item, Metadata, Revision, SearchQuery};
-use construct_kumiho::{KumihoApi, slugify};
+use construct_kumiho::KumihoApi;
+use construct_kumiho::model::{Item, Metadata, Revision};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiState;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
-    optional, published_or_latest, required, undo_create,
+    INVALID_FIELD, ListQuery, ensure_space, find_items, item_kref, one_published_or_latest, optional,
+    page_json, published_or_latest, required, slug_of, taken, undo_create,
 };
 
 /// The space agents live in.
@@ -64,31 +64,13 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let items: Vec<Item> = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => {
-            let search = SearchQuery {
-                query: q.to_owned(),
-                context: Some(state.config.kumiho.harness_project.clone()),
-                kind: Some(KIND.to_owned()),
-                include_deprecated: query.include_deprecated,
-            };
-            match kumiho.search(&search).await {
-                Ok(hits) => hits.into_iter().map(|h| h.item).collect(),
-                Err(error) if error.is_not_found() => Vec::new(),
-                Err(error) => return Err(error.into()),
-            }
-        }
-        None => {
-            all_items(kumiho, &space_path(&state), Some(KIND), query.include_deprecated, MAX_ITEMS).await?
-        }
-    };
+    let project = &state.config.kumiho.harness_project;
+    let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
     let revisions = published_or_latest(kumiho, &krefs).await?;
     let agents: Vec<Value> = shown.iter().map(|i| agent_json(i, revisions.get(&i.kref))).collect();
-    Ok(Json(
-        json!({"agents": agents, "total_count": items.len(), "page": page.page, "per_page": page.per_page}),
-    ))
+    Ok(Json(page_json("agents", agents, items.len(), page)))
 }
 
 /// Body of `POST /api/agents` and `PUT /api/agents/{kref}`.
@@ -165,22 +147,13 @@ pub(crate) async fn create(
     Json(body): Json<AgentBody>,
 ) -> Result<Response, ApiError> {
     let metadata = body.metadata()?;
-    let slug = slugify(&body.name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            INVALID_FIELD,
-            "name must contain a letter or a digit",
-        )
-    })?;
+    let slug = slug_of(&body.name)?;
     let kumiho = &*state.kumiho;
     ensure_space(kumiho, &state.config.kumiho.harness_project, SPACE).await?;
-    let item = kumiho.create_item(&space_path(&state), &slug, KIND, &Metadata::new()).await.map_err(|e| {
-        if e.is_conflict() {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::CONFLICT, format!("An agent named {slug} exists"))
-        } else {
-            e.into()
-        }
-    })?;
+    let item = kumiho
+        .create_item(&space_path(&state), &slug, KIND, &Metadata::new())
+        .await
+        .map_err(taken("An agent", &slug))?;
     let revision = match publish(kumiho, &item.kref, &metadata).await {
         Ok(revision) => revision,
         Err(error) => return Err(undo_create(kumiho, &item.kref, error).await),

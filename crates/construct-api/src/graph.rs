@@ -184,6 +184,63 @@ pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<S
     }
 }
 
+/// An item name from a display name; 422 `INVALID_FIELD` when nothing usable is left.
+pub fn slug_of(name: &str) -> Result<String, ApiError> {
+    construct_kumiho::slugify(name).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_FIELD,
+            "name must contain a letter or a digit",
+        )
+    })
+}
+
+/// Maps a create failure: a duplicate becomes 409 naming what exists.
+pub fn taken(what: &'static str, slug: &str) -> impl FnOnce(KumihoError) -> ApiError {
+    let slug = slug.to_owned();
+    move |error| {
+        if error.is_conflict() {
+            ApiError::new(StatusCode::CONFLICT, ErrorCode::CONFLICT, format!("{what} named {slug} exists"))
+        } else {
+            error.into()
+        }
+    }
+}
+
+/// The items a list route shows: full-text search hits for `q` within `project`, else every item of `kind`
+/// in the space.
+pub async fn find_items(
+    kumiho: &dyn KumihoApi,
+    query: &ListQuery,
+    project: &str,
+    space_path: &str,
+    kind: &str,
+) -> Result<Vec<Item>, ApiError> {
+    match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        Some(q) => {
+            let search = construct_kumiho::model::SearchQuery {
+                query: q.to_owned(),
+                context: Some(project.to_owned()),
+                kind: Some(kind.to_owned()),
+                include_deprecated: query.include_deprecated,
+            };
+            match kumiho.search(&search).await {
+                Ok(hits) => Ok(hits.into_iter().map(|h| h.item).collect()),
+                Err(error) if error.is_not_found() => Ok(Vec::new()),
+                Err(error) => Err(error.into()),
+            }
+        }
+        None => all_items(kumiho, space_path, Some(kind), query.include_deprecated, MAX_ITEMS).await,
+    }
+}
+
+/// A page of a list: `{<key>: values, total_count, page, per_page}`.
+pub fn page_json(key: &str, values: Vec<serde_json::Value>, total: usize, page: Page) -> serde_json::Value {
+    let mut body = serde_json::json!({"total_count": total, "page": page.page, "per_page": page.per_page});
+    body[key] = serde_json::Value::Array(values);
+    body
+}
+
 /// Deletes `kref` after a later step of a multi-step create failed, so no half-made item is left.
 pub async fn undo_create(kumiho: &dyn KumihoApi, kref: &str, cause: KumihoError) -> ApiError {
     if let Err(error) = kumiho.delete_item(kref).await {

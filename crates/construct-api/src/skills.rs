@@ -10,10 +10,10 @@ use std::path::{Path as FsPath, PathBuf};
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use construct_core::ApiError;
 use construct_core::extract::{Json, Path, Query};
-use construct_core::{ApiError, ErrorCode};
-use construct_kumiho::model::{Item, Metadata, Revision, SearchQuery};
-use construct_kumiho::{KumihoError, slugify};
+use construct_kumiho::KumihoError;
+use construct_kumiho::model::{Item, Metadata, Revision};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,8 +22,8 @@ use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::artifact_body::confine;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
-    optional, published_or_latest, required, undo_create,
+    INVALID_FIELD, ListQuery, ensure_space, find_items, item_kref, one_published_or_latest, optional,
+    page_json, published_or_latest, required, slug_of, taken, undo_create,
 };
 
 /// The space skills live in.
@@ -116,24 +116,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let items: Vec<Item> = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        Some(q) => {
-            let search = SearchQuery {
-                query: q.to_owned(),
-                context: Some(state.config.kumiho.memory_project.clone()),
-                kind: Some(KIND.to_owned()),
-                include_deprecated: query.include_deprecated,
-            };
-            match kumiho.search(&search).await {
-                Ok(hits) => hits.into_iter().map(|h| h.item).collect(),
-                Err(error) if error.is_not_found() => Vec::new(),
-                Err(error) => return Err(error.into()),
-            }
-        }
-        None => {
-            all_items(kumiho, &space_path(&state), Some(KIND), query.include_deprecated, MAX_ITEMS).await?
-        }
-    };
+    let project = &state.config.kumiho.memory_project;
+    let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
     let revisions = published_or_latest(kumiho, &krefs).await?;
@@ -143,9 +127,7 @@ pub(crate) async fn list(
         let description = revision.and_then(|r| r.metadata.get("description")).cloned().unwrap_or_default();
         skills.push(skill_json(item, revision, preview(&description)));
     }
-    Ok(Json(
-        json!({"skills": skills, "total_count": items.len(), "page": page.page, "per_page": page.per_page}),
-    ))
+    Ok(Json(page_json("skills", skills, items.len(), page)))
 }
 
 pub(crate) async fn get(
@@ -240,22 +222,13 @@ pub(crate) async fn create(
     Json(body): Json<SkillBody>,
 ) -> Result<Response, ApiError> {
     let metadata = body.metadata()?;
-    let slug = slugify(&body.name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            INVALID_FIELD,
-            "name must contain a letter or a digit",
-        )
-    })?;
+    let slug = slug_of(&body.name)?;
     let kumiho = &*state.kumiho;
     ensure_space(kumiho, &state.config.kumiho.memory_project, SPACE).await?;
-    let item = kumiho.create_item(&space_path(&state), &slug, KIND, &Metadata::new()).await.map_err(|e| {
-        if e.is_conflict() {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::CONFLICT, format!("A skill named {slug} exists"))
-        } else {
-            e.into()
-        }
-    })?;
+    let item = kumiho
+        .create_item(&space_path(&state), &slug, KIND, &Metadata::new())
+        .await
+        .map_err(taken("A skill", &slug))?;
     let revision = match publish(&state, &item, &metadata, &body.content).await {
         Ok(revision) => revision,
         Err(error) => {

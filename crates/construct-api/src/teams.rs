@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use construct_core::extract::{Json, Path, Query};
 use construct_core::{ApiError, ErrorCode};
 use construct_kumiho::model::{Item, Metadata, Revision};
-use construct_kumiho::{KumihoApi, KumihoError, slugify};
+use construct_kumiho::{KumihoApi, KumihoError};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -25,7 +25,7 @@ use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::graph::{
     INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
-    optional, published_or_latest, required,
+    optional, page_json, published_or_latest, required, slug_of, taken,
 };
 
 /// The space teams live in.
@@ -217,9 +217,7 @@ pub(crate) async fn list(
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
     let revisions = published_or_latest(kumiho, &krefs).await?;
     let teams: Vec<Value> = shown.iter().map(|i| summary_json(i, revisions.get(&i.kref))).collect();
-    Ok(Json(
-        json!({"teams": teams, "total_count": items.len(), "page": page.page, "per_page": page.per_page}),
-    ))
+    Ok(Json(page_json("teams", teams, items.len(), page)))
 }
 
 pub(crate) async fn get(
@@ -360,23 +358,12 @@ pub(crate) async fn create(
     Json(body): Json<TeamBody>,
 ) -> Result<Response, ApiError> {
     let plan = plan(&state, &body).await?;
-    let slug = slugify(&plan.name).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            INVALID_FIELD,
-            "name must contain a letter or a digit",
-        )
-    })?;
+    let slug = slug_of(&plan.name)?;
     let kumiho = &*state.kumiho;
     ensure_space(kumiho, &state.config.kumiho.harness_project, SPACE).await?;
     let meta = Metadata::from([("description".to_owned(), plan.description.clone())]);
-    let item = kumiho.create_bundle(&space_path(&state), &slug, &meta).await.map_err(|e| {
-        if e.is_conflict() {
-            ApiError::new(StatusCode::CONFLICT, ErrorCode::CONFLICT, format!("A team named {slug} exists"))
-        } else {
-            e.into()
-        }
-    })?;
+    let item =
+        kumiho.create_bundle(&space_path(&state), &slug, &meta).await.map_err(taken("A team", &slug))?;
     let built = async {
         for member in &plan.members {
             kumiho.add_bundle_member(&item.kref, member, &Metadata::new()).await?;
