@@ -109,10 +109,7 @@ pub(crate) async fn artifact_body(
     Query(query): Query<Location>,
     request: Request<Body>,
 ) -> Result<Response, ApiError> {
-    let roots = match &state.config.kumiho.artifact_roots {
-        roots if roots.is_empty() => vec![state.data_dir.join("artifacts")],
-        roots => roots.clone(),
-    };
+    let roots = crate::revision_files::artifact_roots(&state);
     let path = confine(&location_path(&query.location)?, &roots)?;
     // Range and conditional headers pass through to the file service; nothing else does.
     let mut inner = Request::get("/").body(Body::empty()).map_err(|_| ApiError::internal())?;

@@ -21,6 +21,7 @@ pub mod graph;
 pub mod kumiho_proxy;
 pub mod memory_graph;
 pub mod pairing;
+pub mod revision_files;
 pub mod skills;
 pub mod status;
 pub mod system;

@@ -6,8 +6,6 @@
 //! so history was lost), deleting a skill removes its files, and bodies are read back only from inside the
 //! artifact roots (a poisoned artifact location cannot make the gateway read other files).
 
-use std::path::{Path as FsPath, PathBuf};
-
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use construct_core::ApiError;
@@ -20,11 +18,15 @@ use serde_json::{Value, json};
 
 use crate::ApiState;
 use crate::agents::Deprecate;
-use crate::artifact_body::confine;
 use crate::graph::{
     INVALID_FIELD, ListQuery, ensure_space, find_items, item_kref, one_published_or_latest, optional,
     page_json, published_or_latest, required, slug_of, taken, undo_create,
 };
+use crate::revision_files::RevisionFiles;
+
+/// Where each revision's body goes.
+pub const FILES: RevisionFiles =
+    RevisionFiles { dir: "skills", artifact: ARTIFACT, ext: "md", legacy_key: "content" };
 
 /// The space skills live in.
 pub const SPACE: &str = "Skills";
@@ -40,18 +42,6 @@ const PREVIEW_CHARS: usize = 200;
 
 fn space_path(state: &ApiState) -> String {
     format!("/{}/{SPACE}", state.config.kumiho.memory_project)
-}
-
-fn roots(state: &ApiState) -> Vec<PathBuf> {
-    match &state.config.kumiho.artifact_roots {
-        roots if roots.is_empty() => vec![state.data_dir.join("artifacts")],
-        roots => roots.clone(),
-    }
-}
-
-/// Where skill bodies are written: under the first artifact root.
-fn skill_dir(state: &ApiState, slug: &str) -> PathBuf {
-    roots(state)[0].join("skills").join(slug)
 }
 
 fn preview(content: &str) -> String {
@@ -79,35 +69,6 @@ fn skill_json(item: &Item, revision: Option<&Revision>, content: String) -> Valu
         "tags": tags,
         "revision_number": revision.map_or(0, |r| r.number),
     })
-}
-
-/// A revision's body: its `SKILL.md` file when that lies inside the artifact roots, else the artifact's or
-/// the revision's `content` metadata (older data), else empty.
-async fn content_of(state: &ApiState, revision: &Revision) -> Result<String, ApiError> {
-    let artifact = match state.kumiho.artifact(&revision.kref, ARTIFACT).await {
-        Ok(artifact) => Some(artifact),
-        Err(error) if error.is_not_found() => None,
-        Err(error) => return Err(error.into()),
-    };
-    if let Some(artifact) = &artifact {
-        if let Ok(path) = crate::artifact_body::location_path(&artifact.location) {
-            match confine(&path, &roots(state)) {
-                Ok(path) => {
-                    return tokio::fs::read_to_string(&path).await.map_err(|e| {
-                        tracing::warn!(error = %e, "cannot read a skill body");
-                        ApiError::internal()
-                    });
-                }
-                Err(_) => {
-                    tracing::warn!(location = %artifact.location, "skill body outside the artifact roots; not read")
-                }
-            }
-        }
-        if let Some(content) = artifact.metadata.get("content") {
-            return Ok(content.clone());
-        }
-    }
-    Ok(revision.metadata.get("content").cloned().unwrap_or_default())
 }
 
 pub(crate) async fn list(
@@ -138,7 +99,7 @@ pub(crate) async fn get(
     let item = state.kumiho.get_item(&kref).await?;
     let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
     let content = match &revision {
-        Some(revision) => content_of(&state, revision).await?,
+        Some(revision) => FILES.read(&state, revision).await?,
         None => String::new(),
     };
     Ok(Json(json!({"skill": skill_json(&item, revision.as_ref(), content)})))
@@ -182,41 +143,6 @@ impl SkillBody {
     }
 }
 
-/// Writes `content` for revision `number` of `slug` atomically; returns its path.
-async fn write_body(state: &ApiState, slug: &str, number: i32, content: &str) -> std::io::Result<PathBuf> {
-    let dir = skill_dir(state, slug);
-    tokio::fs::create_dir_all(&dir).await?;
-    let path = dir.join(format!("{number}.md"));
-    let partial = dir.join(format!(".{number}.md.partial"));
-    tokio::fs::write(&partial, content).await?;
-    tokio::fs::rename(&partial, &path).await?;
-    Ok(path)
-}
-
-fn file_uri(path: &FsPath) -> String {
-    url::Url::from_file_path(path)
-        .map(|u| u.to_string())
-        .unwrap_or_else(|()| format!("file://{}", path.display()))
-}
-
-/// New revision with the body as its own `SKILL.md`, then `published`.
-async fn publish(
-    state: &ApiState,
-    item: &Item,
-    metadata: &Metadata,
-    content: &str,
-) -> Result<Revision, ApiError> {
-    let kumiho = &*state.kumiho;
-    let revision = kumiho.create_revision(&item.kref, metadata).await?;
-    let path = write_body(state, &item.item_name, revision.number, content).await.map_err(|e| {
-        tracing::error!(error = %e, "cannot write a skill body");
-        ApiError::internal()
-    })?;
-    kumiho.create_artifact(&revision.kref, ARTIFACT, &file_uri(&path), &Metadata::new()).await?;
-    kumiho.tag_revision(&revision.kref, "published").await?;
-    Ok(kumiho.revision_by_kref(&revision.kref).await?)
-}
-
 pub(crate) async fn create(
     State(state): State<ApiState>,
     Json(body): Json<SkillBody>,
@@ -229,10 +155,10 @@ pub(crate) async fn create(
         .create_item(&space_path(&state), &slug, KIND, &Metadata::new())
         .await
         .map_err(taken("A skill", &slug))?;
-    let revision = match publish(&state, &item, &metadata, &body.content).await {
+    let revision = match FILES.publish(&state, &item, &metadata, &body.content).await {
         Ok(revision) => revision,
         Err(error) => {
-            let _ = tokio::fs::remove_dir_all(skill_dir(&state, &slug)).await;
+            FILES.remove(&state, &slug).await;
             let cause = KumihoError::Unreachable(format!("skill create failed: {}", error.message()));
             let _ = undo_create(kumiho, &item.kref, cause).await;
             return Err(error);
@@ -251,7 +177,7 @@ pub(crate) async fn update(
     let kref = item_kref(&kref, KIND)?;
     let metadata = body.metadata()?;
     let item = state.kumiho.get_item(&kref).await?;
-    let revision = publish(&state, &item, &metadata, &body.content).await?;
+    let revision = FILES.publish(&state, &item, &metadata, &body.content).await?;
     state.kumiho_cache.invalidate();
     Ok(Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
 }
@@ -264,7 +190,7 @@ pub(crate) async fn deprecate(
     let item = state.kumiho.deprecate_item(&kref, body.deprecated).await?;
     let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
     let content = match &revision {
-        Some(revision) => content_of(&state, revision).await?,
+        Some(revision) => FILES.read(&state, revision).await?,
         None => String::new(),
     };
     state.kumiho_cache.invalidate();
@@ -279,11 +205,7 @@ pub(crate) async fn delete(
     let item = state.kumiho.get_item(&kref).await?;
     state.kumiho.delete_item(&item.kref).await?;
     // Its bodies go too (upstream left the file behind).
-    if let Err(error) = tokio::fs::remove_dir_all(skill_dir(&state, &item.item_name)).await
-        && error.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!(%error, "cannot remove a deleted skill's files");
-    }
+    FILES.remove(&state, &item.item_name).await;
     state.kumiho_cache.invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
