@@ -26,6 +26,7 @@ pub mod skills;
 pub mod status;
 pub mod system;
 pub mod teams;
+pub mod workflows;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,6 +110,8 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/channels", get(system::channels))
             .route("/api/health", get(system::health))
             .route("/api/approvals", get(approvals::list))
+            .route("/api/workflows", get(workflows::list))
+            .route("/api/workflows/revisions/{*kref}", get(workflows::revision))
             .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );
@@ -123,6 +126,14 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/teams", post(teams::create))
             .route("/api/teams/deprecate", post(teams::deprecate))
             .route("/api/teams/{*kref}", put(teams::update).delete(teams::delete))
+            .with_state(state.clone()),
+    );
+    groups.push(
+        RouteGroup::new("workflows-admin", Access::Scope(Scope::Admin))
+            .body_limit(workflows::BODY_LIMIT)
+            .route("/api/workflows", post(workflows::create))
+            .route("/api/workflows/deprecate", post(workflows::deprecate))
+            .route("/api/workflows/{*kref}", put(workflows::update).delete(workflows::delete))
             .with_state(state.clone()),
     );
     // Skill bodies are up to 256 KiB: this group's own body limit fits them (upstream's could not).

@@ -109,6 +109,35 @@ impl RevisionFiles {
         Ok(revision.metadata.get(self.legacy_key).cloned().unwrap_or_default())
     }
 
+    /// Creates item `slug` of `kind` in `/<project>/<space>` (creating those if needed) with its first,
+    /// published revision. A failure after the item exists removes the item and its files: nothing
+    /// half-made stays. `what` names the thing in the 409 (`A skill`).
+    pub async fn create(
+        &self,
+        state: &ApiState,
+        (project, space, kind, what): (&str, &str, &str, &'static str),
+        slug: &str,
+        metadata: &Metadata,
+        content: &str,
+    ) -> Result<(Item, Revision), ApiError> {
+        let kumiho = &*state.kumiho;
+        crate::graph::ensure_space(kumiho, project, space).await?;
+        let item = kumiho
+            .create_item(&format!("/{project}/{space}"), slug, kind, &Metadata::new())
+            .await
+            .map_err(crate::graph::taken(what, slug))?;
+        match self.publish(state, &item, metadata, content).await {
+            Ok(revision) => Ok((item, revision)),
+            Err(error) => {
+                self.remove(state, slug).await;
+                if let Err(undo) = kumiho.delete_item(&item.kref).await {
+                    tracing::warn!(error = %undo, kref = %item.kref, "cannot undo a partial create");
+                }
+                Err(error)
+            }
+        }
+    }
+
     /// Removes an item's bodies (after the item is deleted).
     pub async fn remove(&self, state: &ApiState, slug: &str) {
         if let Err(error) = tokio::fs::remove_dir_all(self.item_dir(state, slug)).await

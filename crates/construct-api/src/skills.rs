@@ -10,7 +10,6 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use construct_core::ApiError;
 use construct_core::extract::{Json, Path, Query};
-use construct_kumiho::KumihoError;
 use construct_kumiho::model::{Item, Metadata, Revision};
 use http::StatusCode;
 use serde::Deserialize;
@@ -19,8 +18,8 @@ use serde_json::{Value, json};
 use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, ensure_space, find_items, item_kref, one_published_or_latest, optional,
-    page_json, published_or_latest, required, slug_of, taken, undo_create,
+    INVALID_FIELD, ListQuery, find_items, item_kref, one_published_or_latest, optional, page_json,
+    published_or_latest, required, slug_of,
 };
 use crate::revision_files::RevisionFiles;
 
@@ -149,21 +148,8 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let metadata = body.metadata()?;
     let slug = slug_of(&body.name)?;
-    let kumiho = &*state.kumiho;
-    ensure_space(kumiho, &state.config.kumiho.memory_project, SPACE).await?;
-    let item = kumiho
-        .create_item(&space_path(&state), &slug, KIND, &Metadata::new())
-        .await
-        .map_err(taken("A skill", &slug))?;
-    let revision = match FILES.publish(&state, &item, &metadata, &body.content).await {
-        Ok(revision) => revision,
-        Err(error) => {
-            FILES.remove(&state, &slug).await;
-            let cause = KumihoError::Unreachable(format!("skill create failed: {}", error.message()));
-            let _ = undo_create(kumiho, &item.kref, cause).await;
-            return Err(error);
-        }
-    };
+    let place = (state.config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
+    let (item, revision) = FILES.create(&state, place, &slug, &metadata, &body.content).await?;
     state.kumiho_cache.invalidate();
     Ok((StatusCode::CREATED, Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
         .into_response())

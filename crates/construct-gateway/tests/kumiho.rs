@@ -625,3 +625,69 @@ async fn the_memory_graph_is_bounded_and_counts_before_truncating() {
         assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_QUERY");
     }
 }
+
+const WORKFLOW: &str = "name: Ship\nsteps:\n  - id: build\n  - id: test\n    depends_on: [build]\n";
+
+#[tokio::test]
+async fn workflows_are_validated_on_save_and_keep_each_revision() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let body = |definition: &str| json!({"name": "Ship It", "description": "release", "definition": definition, "tags": ["release"]});
+    let (status, _, created) =
+        call(Method::POST, "/api/workflows").token(&admin).json(body(WORKFLOW)).send(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let kref = created["workflow"]["kref"].as_str().unwrap().to_owned();
+    assert_eq!(kref, "kref://Construct/Workflows/ship-it.workflow");
+    assert_eq!(
+        (created["workflow"]["steps"].as_u64(), created["workflow"]["version"].as_str()),
+        (Some(2), Some("1"))
+    );
+
+    let second = "name: Ship\nsteps:\n  - id: build\n";
+    let (status, _, updated) =
+        call(Method::PUT, &format!("/api/workflows/{kref}")).token(&admin).json(body(second)).send(r).await;
+    assert_eq!((status, updated["workflow"]["revision_number"].as_i64()), (StatusCode::OK, Some(2)));
+    let (_, _, first) =
+        call(Method::GET, &format!("/api/workflows/revisions/{kref}%3Fr%3D1")).token(&admin).send(r).await;
+    assert_eq!(first["workflow"]["definition"], WORKFLOW, "revision 1 keeps its YAML");
+    let (_, _, list) = call(Method::GET, "/api/workflows").token(&admin).send(r).await;
+    assert_eq!(
+        (list["total_count"].as_u64(), list["workflows"][0]["definition"].as_str()),
+        (Some(1), Some(second))
+    );
+
+    // Invalid YAML: 422 with the place of the problem; nothing is created.
+    let got = call(Method::POST, "/api/workflows").token(&admin).json(json!({"name": "Bad", "description": "", "definition": "name: x\nsteps:\n  - id: a\n    depends_on: [nope]\n"})).send(r).await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_WORKFLOW");
+    assert_eq!(got.2["validation_errors"][0]["line"], 4);
+    let got = call(Method::POST, "/api/workflows")
+        .token(&admin)
+        .json(json!({"name": "Worse", "description": "", "definition": "name: [x\n"}))
+        .send(r)
+        .await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_WORKFLOW");
+    assert!(got.2["validation_errors"][0]["column"].is_u64());
+    assert_eq!(call(Method::GET, "/api/workflows").token(&admin).send(r).await.2["total_count"], 1);
+    assert_error(
+        &call(Method::GET, &format!("/api/workflows/revisions/{kref}")).token(&admin).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_KREF",
+    );
+
+    let (status, _, hidden) = call(Method::POST, "/api/workflows/deprecate")
+        .token(&admin)
+        .json(json!({"kref": kref, "deprecated": true}))
+        .send(r)
+        .await;
+    assert_eq!((status, hidden["workflow"]["deprecated"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/workflows/{kref}")).token(&admin).send(r).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let reader = read_only_token(&h, &admin).await;
+    assert_error(
+        &call(Method::POST, "/api/workflows").token(&reader).json(body(WORKFLOW)).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+}
