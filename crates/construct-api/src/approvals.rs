@@ -16,22 +16,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::graph::INVALID_FIELD;
+use crate::graph::{INVALID_FIELD, path_id, valid_id};
 use crate::{ApiState, store_unavailable};
 
 /// 404 when no approval is waiting for the run.
 pub const APPROVAL_NOT_FOUND: ErrorCode = ErrorCode::new("APPROVAL_NOT_FOUND");
 /// 503 when too many approvals are waiting.
 pub const TOO_MANY_APPROVALS: ErrorCode = ErrorCode::new("TOO_MANY_APPROVALS");
-
-/// Whether `id` is a run or step id: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`.
-pub fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id != "."
-        && id != ".."
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
 
 fn invalid(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, INVALID_FIELD, message.to_owned())
@@ -121,9 +112,7 @@ pub(crate) async fn approve(
     Path(run_id): Path<String>,
     Json(decision): Json<Decision>,
 ) -> Result<Json<Value>, ApiError> {
-    if !valid_id(&run_id) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_PATH, "Invalid run id"));
-    }
+    path_id(&run_id, "run id")?;
     let feedback = decision.feedback.as_deref().map(str::trim).unwrap_or_default();
     if feedback.chars().count() > 4_000 {
         return Err(invalid("feedback is at most 4000 characters"));

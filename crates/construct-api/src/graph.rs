@@ -17,6 +17,29 @@ pub const INVALID_KREF: ErrorCode = ErrorCode::new("INVALID_KREF");
 /// 422 for a body whose values break a rule (an empty name, a field too long).
 pub const INVALID_FIELD: ErrorCode = ErrorCode::new("INVALID_FIELD");
 
+/// Whether `id` is a path id (a run, step or agent id): `[A-Za-z0-9._-]{1,128}`, not `.` or `..`, so it
+/// can never climb out of a directory it is joined to.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// [`valid_id`], or 400 `INVALID_PATH` naming `what`.
+pub fn path_id(id: &str, what: &str) -> Result<(), ApiError> {
+    if valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_PATH,
+            format!("Invalid {what}: 1-128 characters of A-Z a-z 0-9 . _ -"),
+        ))
+    }
+}
+
 /// Items fetched from Kumiho per call while paging through a space.
 const FETCH: u32 = 500;
 /// Most items a list route gathers from one space.

@@ -26,6 +26,7 @@ pub mod skills;
 pub mod status;
 pub mod system;
 pub mod teams;
+pub mod workflow_runs;
 pub mod workflows;
 
 use std::sync::Arc;
@@ -112,6 +113,10 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/approvals", get(approvals::list))
             .route("/api/workflows", get(workflows::list))
             .route("/api/workflows/revisions/{*kref}", get(workflows::revision))
+            .route("/api/workflows/runs", get(workflow_runs::list))
+            .route("/api/workflows/runs/{run_id}", get(workflow_runs::get))
+            .route("/api/workflows/dashboard", get(workflow_runs::dashboard))
+            .route("/api/workflows/agent-activity/{agent_id}", get(workflow_runs::agent_activity))
             .route("/api/teams/{*kref}", get(teams::get))
             .with_state(state.clone()),
     );
@@ -133,6 +138,9 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .body_limit(workflows::BODY_LIMIT)
             .route("/api/workflows", post(workflows::create))
             .route("/api/workflows/deprecate", post(workflows::deprecate))
+            .route("/api/workflows/run/{name}", post(workflow_runs::run))
+            .route("/api/workflows/runs/{run_id}", axum::routing::delete(workflow_runs::delete))
+            .route("/api/workflows/runs/{run_id}/retry", post(workflow_runs::retry))
             .route("/api/workflows/{*kref}", put(workflows::update).delete(workflows::delete))
             .with_state(state.clone()),
     );

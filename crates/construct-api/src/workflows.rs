@@ -185,6 +185,13 @@ pub fn check(yaml: &str) -> Result<Checked, Vec<Problem>> {
     })
 }
 
+/// The step ids of a definition in the order it lists them; empty when it does not parse.
+pub fn step_order(yaml: &str) -> Vec<String> {
+    yaml_serde::from_str::<Definition>(yaml)
+        .map(|d| d.steps.into_iter().map(|s| s.id).collect())
+        .unwrap_or_default()
+}
+
 fn has_cycle(graph: &BTreeMap<&str, Vec<&str>>) -> bool {
     fn visit<'a>(
         node: &'a str,
@@ -212,11 +219,11 @@ fn invalid(problems: Vec<Problem>) -> ApiError {
         .with_detail("validation_errors", json!(problems))
 }
 
-fn space_path(state: &ApiState) -> String {
+pub(crate) fn space_path(state: &ApiState) -> String {
     format!("/{}/{SPACE}", state.config.kumiho.harness_project)
 }
 
-fn workflow_json(item: &Item, revision: Option<&Revision>, definition: &str) -> Value {
+pub(crate) fn workflow_json(item: &Item, revision: Option<&Revision>, definition: &str) -> Value {
     let empty = Metadata::new();
     let meta = revision.map_or(&empty, |r| &r.metadata);
     let field = |key: &str| meta.get(key).cloned().unwrap_or_default();

@@ -691,3 +691,244 @@ async fn workflows_are_validated_on_save_and_keep_each_revision() {
         "FORBIDDEN_SCOPE",
     );
 }
+
+#[tokio::test]
+async fn saving_one_workflow_never_touches_another_workflows_schedule() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let cron = |name: &str, expr: &str| json!({"name": name, "description": "", "definition": format!("name: {name}\ntriggers:\n  - cron: \"{expr}\"\nsteps:\n  - id: a\n")});
+    for (name, expr) in [("ab", "0 * * * *"), ("abc", "5 * * * *")] {
+        let (status, _, _) =
+            call(Method::POST, "/api/workflows").token(&admin).json(cron(name, expr)).send(r).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let edited = call(Method::PUT, "/api/workflows/kref://Construct/Workflows/ab.workflow")
+        .token(&admin)
+        .json(cron("ab", "30 * * * *"))
+        .send(r)
+        .await;
+    assert_eq!(edited.0, StatusCode::OK, "{}", edited.2);
+    assert_eq!(
+        call(Method::DELETE, "/api/workflows/kref://Construct/Workflows/ab.workflow")
+            .token(&admin)
+            .send(r)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, _, list) = call(Method::GET, "/api/workflows").token(&admin).send(r).await;
+    assert_eq!(list["total_count"], 1);
+    assert_eq!(
+        list["workflows"][0]["triggers"],
+        json!([{"cron": "5 * * * *"}]),
+        "editing and deleting `ab` leaves `abc`'s schedule alone (upstream's LIKE sweep removed it)"
+    );
+}
+
+/// What the external operator does when it starts a run: a `workflow_run` item and a revision per persist.
+async fn persist_run(store: &LocalKumiho, run_id: &str, status: &str, workflow_revision: &str) -> String {
+    let _ = store.create_space("/Construct", "WorkflowRuns").await;
+    let name = format!("deploy-{}", &run_id[..12]);
+    let kref = format!("kref://Construct/WorkflowRuns/{name}.workflow_run");
+    if store.get_item(&kref).await.is_err() {
+        let meta = Metadata::from([
+            ("workflow".to_owned(), "deploy".to_owned()),
+            ("run_id".to_owned(), run_id.to_owned()),
+        ]);
+        store.create_item("/Construct/WorkflowRuns", &name, "workflow_run", &meta).await.unwrap();
+    }
+    let meta = Metadata::from([
+        ("workflow_name".to_owned(), "deploy".to_owned()),
+        ("run_id".to_owned(), run_id.to_owned()),
+        ("status".to_owned(), status.to_owned()),
+        ("steps_total".to_owned(), "2".to_owned()),
+        ("workflow_revision_kref".to_owned(), workflow_revision.to_owned()),
+        ("step_zeta".to_owned(), r#"{"status":"completed","skills":"[\"rust\"]"}"#.to_owned()),
+        ("step_alpha".to_owned(), r#"{"status":"running","agent_id":"agent-1"}"#.to_owned()),
+    ]);
+    store.create_revision(&kref, &meta).await.unwrap();
+    kref
+}
+
+#[tokio::test]
+async fn runs_are_requested_for_an_operator_and_read_back_in_step_order() {
+    let store = Arc::new(LocalKumiho::in_memory().unwrap());
+    let (h, admin) = setup(store.clone(), |_| {}).await;
+    let r = &h.router;
+    let yaml = "name: deploy\nsteps:\n  - id: zeta\n  - id: alpha\n    depends_on: [zeta]\n";
+    let (status, _, created) = call(Method::POST, "/api/workflows")
+        .token(&admin)
+        .json(json!({"name": "deploy", "description": "", "definition": yaml}))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+
+    // A request: 202, a pending run-request item pinned to the published definition; no body means `{}`.
+    let (status, _, requested) = call(Method::POST, "/api/workflows/run/deploy")
+        .token(&admin)
+        .json(json!({"inputs": {"env": "prod"}}))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{requested}");
+    assert_eq!(
+        (requested["status"].as_str(), requested["workflow"].as_str()),
+        (Some("pending"), Some("deploy"))
+    );
+    let pending = store.revision_by_tag(requested["kref"].as_str().unwrap(), "pending").await.unwrap();
+    assert_eq!(pending.metadata["inputs"], r#"{"env":"prod"}"#);
+    assert_eq!(pending.metadata["workflow_revision_kref"], "kref://Construct/Workflows/deploy.workflow?r=1");
+    let (status, _, bare) = call(Method::POST, "/api/workflows/run/deploy").token(&admin).send(r).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let bare = store.revision_by_tag(bare["kref"].as_str().unwrap(), "pending").await.unwrap();
+    assert_eq!(bare.metadata["inputs"], "{}", "upstream stored \"null\"");
+
+    // Bad requests change nothing.
+    for (body, status, code) in [
+        ("{", StatusCode::BAD_REQUEST, "INVALID_JSON"),
+        (r#"{"inputs": 3}"#, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD"),
+        (r#"{"input": {}}"#, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY"),
+    ] {
+        let got = call(Method::POST, "/api/workflows/run/deploy")
+            .token(&admin)
+            .raw("application/json", body)
+            .send(r)
+            .await;
+        assert_error(&got, status, code);
+    }
+    assert_error(
+        &call(Method::POST, "/api/workflows/run/nothing").token(&admin).send(r).await,
+        StatusCode::NOT_FOUND,
+        "WORKFLOW_NOT_FOUND",
+    );
+    let requests = store
+        .list_items(&construct_kumiho::model::ItemQuery {
+            space_path: "/Construct/WorkflowRunRequests".into(),
+            name_filter: None,
+            include_deprecated: true,
+            limit: None,
+            offset: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(requests.len(), 2, "only the two good requests were recorded");
+    let reader = read_only_token(&h, &admin).await;
+    assert_error(
+        &call(Method::POST, "/api/workflows/run/deploy").token(&reader).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+
+    // The operator persists two runs; the gateway reads them back.
+    let first = "11111111-aaaa-4bbb-8ccc-000000000001";
+    let second = "22222222-aaaa-4bbb-8ccc-000000000002";
+    let definition = "kref://Construct/Workflows/deploy.workflow?r=1";
+    persist_run(&store, first, "running", definition).await;
+    persist_run(&store, second, "failed", definition).await;
+    let (_, _, runs) = call(Method::GET, "/api/workflows/runs?per_page=1").token(&reader).send(r).await;
+    assert_eq!((runs["total_count"].as_u64(), runs["count"].as_u64()), (Some(2), Some(1)), "{runs}");
+    let (_, _, runs) =
+        call(Method::GET, "/api/workflows/runs?workflow=deploy&limit=20").token(&reader).send(r).await;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 2);
+    let (status, _, detail) =
+        call(Method::GET, &format!("/api/workflows/runs/{first}")).token(&reader).send(r).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let run = &detail["run"];
+    assert_eq!((run["run_id"].as_str(), run["status"].as_str()), (Some(first), Some("running")));
+    let steps: Vec<&str> =
+        run["steps"].as_array().unwrap().iter().map(|s| s["step_id"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["zeta", "alpha"], "the definition's order, not the hash map's");
+    assert_eq!(run["steps"][0]["skills"], json!(["rust"]));
+
+    let (_, _, dashboard) = call(Method::GET, "/api/workflows/dashboard").token(&reader).send(r).await;
+    let d = &dashboard["dashboard"];
+    assert_eq!(
+        (d["definitions_count"].as_u64(), d["total_runs"].as_u64(), d["active_runs"].as_u64()),
+        (Some(1), Some(2), Some(1)),
+        "{dashboard}"
+    );
+
+    // Paths are checked before use; unknown runs are 404; only failed runs retry.
+    for bad in ["a%2F..", "..", "r%C3%A9sum%C3%A9-long-enough"] {
+        assert_error(
+            &call(Method::GET, &format!("/api/workflows/runs/{bad}")).token(&reader).send(r).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_PATH",
+        );
+    }
+    assert_error(
+        &call(Method::GET, "/api/workflows/runs/ffffffff-0000").token(&reader).send(r).await,
+        StatusCode::NOT_FOUND,
+        "RUN_NOT_FOUND",
+    );
+    assert_error(
+        &call(Method::GET, "/api/workflows/runs?limit=101").token(&reader).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+    );
+    assert_error(
+        &call(Method::POST, &format!("/api/workflows/runs/{first}/retry")).token(&admin).send(r).await,
+        StatusCode::CONFLICT,
+        "RUN_NOT_RETRYABLE",
+    );
+    let (status, _, retried) =
+        call(Method::POST, &format!("/api/workflows/runs/{second}/retry")).token(&admin).send(r).await;
+    assert_eq!((status, retried["run_id"].as_str()), (StatusCode::ACCEPTED, Some(second)), "{retried}");
+    let retry = store.revision_by_tag(retried["kref"].as_str().unwrap(), "pending").await.unwrap();
+    assert_eq!(retry.metadata["retry_of"], second);
+
+    // Deleting removes the run and its files.
+    let files = h.gateway.data_dir().join("artifacts/runs").join(first);
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("zeta.md"), "out").unwrap();
+    assert_error(
+        &call(Method::DELETE, &format!("/api/workflows/runs/{first}")).token(&reader).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+    assert_eq!(
+        call(Method::DELETE, &format!("/api/workflows/runs/{first}")).token(&admin).send(r).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(!files.exists());
+    assert_error(
+        &call(Method::GET, &format!("/api/workflows/runs/{first}")).token(&reader).send(r).await,
+        StatusCode::NOT_FOUND,
+        "RUN_NOT_FOUND",
+    );
+}
+
+#[tokio::test]
+async fn agent_activity_reads_only_run_logs_in_their_directory() {
+    let logs = tempfile::tempdir().unwrap();
+    let dir = logs.path().to_owned();
+    let (h, admin) =
+        setup(Arc::new(LocalKumiho::in_memory().unwrap()), |l| l.config.workflows.runlog_dir = Some(dir))
+            .await;
+    let r = &h.router;
+    std::fs::write(
+        logs.path().join("agent-1.jsonl"),
+        "{\"kind\":\"start\",\"title\":\"Fix\",\"agent_type\":\"coder\"}\n{\"kind\":\"tool_call\",\"tool\":\"read\"}\n{\"kind\":\"message\",\"content\":\"done\"}\n",
+    )
+    .unwrap();
+    std::fs::write(logs.path().parent().unwrap().join("secret.jsonl"), "{\"kind\":\"message\"}\n").ok();
+    let (status, _, summary) =
+        call(Method::GET, "/api/workflows/agent-activity/agent-1").token(&admin).send(r).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(
+        (summary["title"].as_str(), summary["tool_call_count"].as_u64(), summary["last_message"].as_str()),
+        (Some("Fix"), Some(1), Some("done"))
+    );
+    let (_, _, tools) = call(Method::GET, "/api/workflows/agent-activity/agent-1?view=tool_calls&limit=5")
+        .token(&admin)
+        .send(r)
+        .await;
+    assert_eq!(tools["entries"][0]["tool"], "read");
+    for (uri, status, code) in [
+        ("/api/workflows/agent-activity/..%2Fsecret", StatusCode::BAD_REQUEST, "INVALID_PATH"),
+        ("/api/workflows/agent-activity/nobody", StatusCode::NOT_FOUND, "RUN_LOG_NOT_FOUND"),
+        ("/api/workflows/agent-activity/agent-1?view=everything", StatusCode::BAD_REQUEST, "INVALID_QUERY"),
+        ("/api/workflows/agent-activity/agent-1?limit=501", StatusCode::BAD_REQUEST, "INVALID_QUERY"),
+    ] {
+        assert_error(&call(Method::GET, uri).token(&admin).send(r).await, status, code);
+    }
+}

@@ -29,6 +29,7 @@ fn secrets() -> Vec<&'static str> {
         "sec-provider",
         "sec-nodes",
         "sec-kumiho",
+        "sec-clawhub",
     ]
 }
 
@@ -68,6 +69,7 @@ async fn the_configuration_is_printed_with_every_secret_masked() {
         l.config.provider.api_key = Some(s("sec-provider"));
         l.config.nodes.auth_token = Some(s("sec-nodes"));
         l.config.kumiho.service_token = Some(s("sec-kumiho"));
+        l.config.clawhub.api_token = Some(s("sec-clawhub"));
     });
     let (admin, _) = pair_first(&h).await;
     let (status, _, body) = call(Method::GET, "/api/config").token(&admin).send(&h.router).await;

@@ -9,6 +9,7 @@
 
 mod channels;
 mod env;
+mod harness;
 mod kumiho;
 mod load;
 mod provider;
@@ -22,6 +23,7 @@ pub use channels::{
     WhatsAppConfig,
 };
 pub use env::{EnvVars, parse_bool};
+pub use harness::{ClawHubConfig, WorkflowsConfig};
 pub use kumiho::{KumihoConfig, KumihoMode};
 pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
@@ -54,6 +56,10 @@ pub struct Config {
     pub terminal: TerminalConfig,
     /// `[kumiho]`: the graph memory, embedded by default.
     pub kumiho: KumihoConfig,
+    /// `[workflows]`: where the workflow operator's run logs are.
+    pub workflows: WorkflowsConfig,
+    /// `[clawhub]`: the skill registry the dashboard installs from.
+    pub clawhub: ClawHubConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

@@ -104,6 +104,12 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.kumiho.mode == super::KumihoMode::Remote && !is_http_url(&config.kumiho.api_url) {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
+    if config.clawhub.enabled && !is_http_url(&config.clawhub.api_url) {
+        return Err(invalid(
+            "clawhub.api_url",
+            format!("{:?} is not an http(s) URL", config.clawhub.api_url),
+        ));
+    }
     for (key, project) in [
         ("kumiho.harness_project", &config.kumiho.harness_project),
         ("kumiho.memory_project", &config.kumiho.memory_project),
