@@ -16,6 +16,7 @@ pub mod agents;
 pub mod approvals;
 pub mod artifact_body;
 pub mod audit;
+pub mod clawhub;
 pub mod devices;
 pub mod graph;
 pub mod kumiho_proxy;
@@ -79,6 +80,19 @@ pub struct ApiShared {
     pub kumiho_cache: kumiho_proxy::KumihoCache,
     /// Human approvals workflow runs wait for.
     pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
+    /// The HTTP client for calls out (ClawHub); each call sets its own timeout.
+    pub outbound: reqwest::Client,
+}
+
+/// The client [`ApiShared::outbound`] should be: rustls, a 5 s connect timeout, no redirects to follow
+/// blindly across hosts.
+pub fn outbound_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("construct-gateway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
 }
 
 impl ApiShared {
@@ -118,6 +132,9 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/workflows/dashboard", get(workflow_runs::dashboard))
             .route("/api/workflows/agent-activity/{agent_id}", get(workflow_runs::agent_activity))
             .route("/api/teams/{*kref}", get(teams::get))
+            .route("/api/clawhub/search", get(clawhub::search))
+            .route("/api/clawhub/trending", get(clawhub::trending))
+            .route("/api/clawhub/skills/{slug}", get(clawhub::skill))
             .with_state(state.clone()),
     );
     groups.push(
@@ -150,6 +167,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .body_limit(skills::BODY_LIMIT)
             .route("/api/skills", post(skills::create))
             .route("/api/skills/deprecate", post(skills::deprecate))
+            .route("/api/clawhub/install/{slug}", post(clawhub::install))
             .route("/api/skills/{*kref}", put(skills::update).delete(skills::delete))
             .with_state(state),
     );

@@ -108,12 +108,12 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SkillBody {
-    name: String,
-    description: String,
-    content: String,
-    domain: String,
+    pub(crate) name: String,
+    pub(crate) description: String,
+    pub(crate) content: String,
+    pub(crate) domain: String,
     #[serde(default)]
-    tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
 }
 
 impl SkillBody {
@@ -142,15 +142,26 @@ impl SkillBody {
     }
 }
 
+/// Creates a skill from `body`, with `extra` revision metadata (ClawHub installs record their origin).
+pub(crate) async fn create_skill<'a>(
+    state: &ApiState,
+    body: &SkillBody,
+    extra: impl IntoIterator<Item = (&'a str, String)>,
+) -> Result<(Item, Revision), ApiError> {
+    let mut metadata = body.metadata()?;
+    metadata.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let slug = slug_of(&body.name)?;
+    let place = (state.config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
+    let created = FILES.create(state, place, &slug, &metadata, &body.content).await?;
+    state.kumiho_cache.invalidate();
+    Ok(created)
+}
+
 pub(crate) async fn create(
     State(state): State<ApiState>,
     Json(body): Json<SkillBody>,
 ) -> Result<Response, ApiError> {
-    let metadata = body.metadata()?;
-    let slug = slug_of(&body.name)?;
-    let place = (state.config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
-    let (item, revision) = FILES.create(&state, place, &slug, &metadata, &body.content).await?;
-    state.kumiho_cache.invalidate();
+    let (item, revision) = create_skill(&state, &body, []).await?;
     Ok((StatusCode::CREATED, Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
         .into_response())
 }

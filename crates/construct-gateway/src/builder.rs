@@ -233,6 +233,7 @@ impl GatewayBuilder {
             data_dir: state.data_dir.clone(),
             kumiho_cache: Default::default(),
             approvals: Arc::clone(&self.approvals),
+            outbound: construct_api::outbound_client(),
         });
 
         let agent = match self.agent {
