@@ -10,11 +10,12 @@
 //!   non-streaming fallback, retries with backoff before the first streamed byte;
 //! - [`EchoAgent`]: streams the user's words back, for demos and tests.
 //!
-//! [`from_config`] builds the one `[provider]` asks for.
+//! [`from_config`] builds the one `[provider]` asks for; [`Metered`] wraps any agent to record its usage.
 //!
 //! Invariants: no routes, no sockets accepted; an API key never appears in an error message or a log line.
 
 mod echo;
+mod metered;
 mod openai;
 mod sse;
 mod turn;
@@ -22,6 +23,7 @@ mod turn;
 use std::sync::Arc;
 
 pub use echo::EchoAgent;
+pub use metered::Metered;
 pub use openai::OpenAiAgent;
 pub use turn::{Agent, AgentError, Message, Role, TurnEvent, TurnRequest};
 

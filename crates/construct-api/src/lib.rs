@@ -80,6 +80,8 @@ pub struct ApiShared {
     pub kumiho_cache: kumiho_proxy::KumihoCache,
     /// Human approvals workflow runs wait for.
     pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
+    /// Model usage per turn, for `GET /api/cost`.
+    pub usage: Arc<dyn construct_core::usage::UsageStore>,
     /// The HTTP client for calls out (ClawHub); each call sets its own timeout.
     pub outbound: reqwest::Client,
 }
@@ -124,6 +126,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/memory/graph", get(memory_graph::graph))
             .route("/api/channels", get(system::channels))
             .route("/api/health", get(system::health))
+            .route("/api/cost", get(system::cost))
             .route("/api/approvals", get(approvals::list))
             .route("/api/workflows", get(workflows::list))
             .route("/api/workflows/revisions/{*kref}", get(workflows::revision))

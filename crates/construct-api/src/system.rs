@@ -57,3 +57,12 @@ pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
         "components": {"store": store, "kumiho": kumiho},
     }}))
 }
+
+/// `GET /api/cost` (read; upstream served it to anyone): `{"cost": CostSummary}`, where session figures
+/// cover this gateway process and daily/monthly ones the current UTC day and month.
+pub(crate) async fn cost(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
+    let now = time::OffsetDateTime::now_utc();
+    let session_start = now - state.started.elapsed();
+    let summary = state.usage.summary(session_start, now).await.map_err(crate::store_unavailable)?;
+    Ok(Json(json!({"cost": summary})))
+}

@@ -40,6 +40,7 @@ pub mod readiness;
 pub mod routes;
 pub mod secret;
 pub mod sessions;
+pub mod usage;
 
 pub use config::{Config, GatewayConfig, LoadedConfig};
 pub use constants::*;

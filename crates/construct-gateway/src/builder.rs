@@ -26,13 +26,14 @@ use construct_core::queue::WorkQueue;
 use construct_core::readiness::ReadinessCheck;
 use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
+use construct_core::usage::UsageStore;
 use construct_kumiho::{KumihoApi, LocalKumiho};
 use construct_realtime::nodes::NodeRegistry;
 use construct_realtime::terminal::Terminals;
 use construct_realtime::{RealtimeShared, RealtimeState, SessionQueue, WsPolicy};
 use construct_store::{
     CachedDeviceStore, MemoryApprovals, MemoryAuditLog, MemoryCanvas, MemoryEventBus, MemoryIdempotency,
-    MemorySessions, MemoryStore, MemoryWorkQueue,
+    MemorySessions, MemoryStore, MemoryUsage, MemoryWorkQueue,
 };
 use construct_webhooks::signature::SecretHash;
 use construct_webhooks::{
@@ -66,6 +67,7 @@ pub struct GatewayBuilder {
     daemon_logs: Arc<dyn EventBus>,
     kumiho: Option<Arc<dyn KumihoApi>>,
     approvals: Arc<dyn ApprovalStore>,
+    usage: Arc<dyn UsageStore>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -109,6 +111,13 @@ impl GatewayBuilder {
     /// Sets where human approvals wait (default: in memory; `run_gateway` uses SQLite).
     pub fn approval_store(mut self, approvals: Arc<dyn ApprovalStore>) -> Self {
         self.approvals = approvals;
+        self
+    }
+
+    /// Sets where model usage is recorded for `GET /api/cost` (default: in memory; `run_gateway` uses
+    /// SQLite).
+    pub fn usage_store(mut self, usage: Arc<dyn UsageStore>) -> Self {
+        self.usage = usage;
         self
     }
 
@@ -234,12 +243,20 @@ impl GatewayBuilder {
             kumiho_cache: Default::default(),
             approvals: Arc::clone(&self.approvals),
             outbound: construct_api::outbound_client(),
+            usage: Arc::clone(&self.usage),
         });
 
         let agent = match self.agent {
             Some(agent) => agent,
             None => construct_agent::from_config(&state.config.provider)?,
         };
+        let provider = &state.config.provider;
+        let agent: Arc<dyn Agent> = Arc::new(construct_agent::Metered::new(
+            agent,
+            Arc::clone(&self.usage),
+            provider.input_price_per_million,
+            provider.output_price_per_million,
+        ));
         let webhook_secret = state
             .config
             .channels_config
@@ -411,6 +428,7 @@ impl Gateway {
             daemon_logs: Arc::new(MemoryEventBus::new(crate::logs::LOG_RING, 4_096)),
             kumiho: None,
             approvals: Arc::new(MemoryApprovals::default()),
+            usage: Arc::new(MemoryUsage::default()),
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

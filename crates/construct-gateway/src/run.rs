@@ -93,6 +93,7 @@ pub async fn run_gateway_logged(
         .session_store(sessions)
         .canvas_store(Arc::new(store.clone()))
         .approval_store(Arc::new(store.clone()))
+        .usage_store(Arc::new(store.clone()))
         .audit_log(Arc::new(store.clone()))
         .idempotency_store(Arc::new(idempotency))
         .device_store(store)

@@ -194,3 +194,38 @@ async fn approvals_are_registered_by_admins_listed_and_decided_once() {
         .await;
     assert_eq!(got.0, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn cost_counts_every_turn_at_the_configured_prices() {
+    let h = harness(|l| {
+        l.config.provider.kind = construct_core::config::ProviderKind::Echo;
+        l.config.provider.input_price_per_million = 1_000_000.0;
+        l.config.provider.output_price_per_million = 2_000_000.0;
+    });
+    let (token, _) = pair_first(&h).await;
+    let (_, _, before) = call(Method::GET, "/api/cost").token(&token).send(&h.router).await;
+    assert_eq!(
+        (before["cost"]["request_count"].as_u64(), before["cost"]["by_model"].clone()),
+        (Some(0), serde_json::json!({}))
+    );
+    for message in ["one two three", "four"] {
+        let (status, _, body) = call(Method::POST, "/webhook")
+            .token(&token)
+            .json(serde_json::json!({"message": message}))
+            .send(&h.router)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let (status, _, cost) = call(Method::GET, "/api/cost").token(&token).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{cost}");
+    let c = &cost["cost"];
+    assert_eq!((c["request_count"].as_u64(), c["total_tokens"].as_u64()), (Some(2), Some(8)), "{cost}");
+    assert_eq!(c["by_model"]["echo"]["input_tokens"], 4);
+    assert!((c["session_cost_usd"].as_f64().unwrap() - 12.0).abs() < 1e-9, "4 in at $1 + 4 out at $2");
+    assert!((c["daily_cost_usd"].as_f64().unwrap() - 12.0).abs() < 1e-9);
+    assert_error(
+        &call(Method::GET, "/api/cost").send(&h.router).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+}

@@ -13,6 +13,7 @@
 //! - chat sessions ([`construct_core::sessions::SessionStore`], which includes the conversation history):
 //!   in SQLite, and [`MemorySessions`], bounded;
 //! - human approvals ([`construct_core::approvals::ApprovalStore`]) in SQLite and [`MemoryApprovals`];
+//! - model usage ([`construct_core::usage::UsageStore`]) in SQLite and [`MemoryUsage`];
 //! - canvas frames ([`construct_core::canvas::CanvasStore`]) in SQLite and [`MemoryCanvas`];
 //! - [`MemoryEventBus`]: the in-process event bus (replay ring plus bounded broadcast);
 //! - [`CachedDeviceStore`]: a read-through cache for the per-request lookups, invalidated by the store's
@@ -36,6 +37,7 @@ mod sqlite;
 mod sqlite_idempotency;
 mod sqlite_queue;
 mod sqlite_sessions;
+mod usage;
 
 pub use approvals::MemoryApprovals;
 pub use audit::MemoryAuditLog;
@@ -49,3 +51,4 @@ pub use memory_sessions::MemorySessions;
 pub use sqlite::{SqliteStore, StoreOpenError};
 pub use sqlite_idempotency::SqliteIdempotency;
 pub use sqlite_queue::SqliteWorkQueue;
+pub use usage::MemoryUsage;

@@ -129,6 +129,16 @@ const MIGRATIONS: &[&str] = &[
          expires_at INTEGER NOT NULL
      );
      CREATE INDEX approvals_expiry ON approvals (expires_at);",
+    // 9: model usage per turn, for GET /api/cost.
+    "CREATE TABLE usage (
+         id            INTEGER PRIMARY KEY,
+         model         TEXT NOT NULL,
+         input_tokens  INTEGER NOT NULL,
+         output_tokens INTEGER NOT NULL,
+         cost_usd      REAL NOT NULL,
+         at            INTEGER NOT NULL
+     );
+     CREATE INDEX usage_at ON usage (at);",
 ];
 
 /// Why the database could not be opened.

@@ -37,6 +37,10 @@ pub struct ProviderConfig {
     /// API key, sent as `Authorization: Bearer`. Env `CONSTRUCT_PROVIDER_API_KEY` overrides.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
+    /// US dollars per million prompt tokens, for `GET /api/cost`. Default 0 (a local model).
+    pub input_price_per_million: f64,
+    /// US dollars per million completion tokens. Default 0.
+    pub output_price_per_million: f64,
 }
 
 impl Default for ProviderConfig {
@@ -49,6 +53,8 @@ impl Default for ProviderConfig {
             timeout_secs: 120,
             extra_headers: BTreeMap::new(),
             api_key: None,
+            input_price_per_million: 0.0,
+            output_price_per_million: 0.0,
         }
     }
 }

@@ -160,6 +160,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     {
         return Err(invalid("provider.temperature", format!("must be between 0 and 2, got {t}")));
     }
+    for (key, price) in [
+        ("provider.input_price_per_million", p.input_price_per_million),
+        ("provider.output_price_per_million", p.output_price_per_million),
+    ] {
+        if !price.is_finite() || price < 0.0 {
+            return Err(invalid(key, format!("must be a price of 0 or more, got {price}")));
+        }
+    }
     if p.model.trim().is_empty() {
         return Err(invalid("provider.model", "must not be empty".into()));
     }
