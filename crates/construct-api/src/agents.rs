@@ -55,7 +55,7 @@ pub fn agent_json(item: &Item, revision: Option<&Revision>) -> Value {
 }
 
 fn space_path(state: &ApiState) -> String {
-    format!("/{}/{SPACE}", state.config.kumiho.harness_project)
+    format!("/{}/{SPACE}", state.config().kumiho.harness_project)
 }
 
 pub(crate) async fn list(
@@ -64,7 +64,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let project = &state.config.kumiho.harness_project;
+    let project = &state.config().kumiho.harness_project;
     let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
@@ -149,7 +149,7 @@ pub(crate) async fn create(
     let metadata = body.metadata()?;
     let slug = slug_of(&body.name)?;
     let kumiho = &*state.kumiho;
-    ensure_space(kumiho, &state.config.kumiho.harness_project, SPACE).await?;
+    ensure_space(kumiho, &state.config().kumiho.harness_project, SPACE).await?;
     let item = kumiho
         .create_item(&space_path(&state), &slug, KIND, &Metadata::new())
         .await

@@ -73,7 +73,7 @@ async fn fetch(
     path: &str,
     query: &[(&str, String)],
 ) -> Result<(StatusCode, Vec<u8>), ApiError> {
-    let config = &state.config.clawhub;
+    let config = &state.config().clawhub;
     if !config.enabled {
         return Err(error(StatusCode::BAD_REQUEST, CLAWHUB_DISABLED, "ClawHub integration disabled"));
     }

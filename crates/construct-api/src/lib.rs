@@ -58,10 +58,34 @@ impl std::ops::Deref for ApiState {
     }
 }
 
+/// The effective configuration, replaceable while the gateway runs (`PUT /api/config`). Handlers take one
+/// snapshot with [`ApiShared::config`] and use it for the whole request.
+pub struct LiveConfig(std::sync::RwLock<Arc<Config>>);
+
+impl LiveConfig {
+    /// Starts with `config`.
+    pub fn new(config: Config) -> Self {
+        Self(std::sync::RwLock::new(Arc::new(config)))
+    }
+
+    /// The configuration now.
+    pub fn get(&self) -> Arc<Config> {
+        Arc::clone(&self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Replaces it; requests already running keep the snapshot they took.
+    pub fn set(&self, config: Config) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
+    }
+}
+
 /// The parts of [`ApiState`].
 pub struct ApiShared {
-    /// The effective configuration.
-    pub config: Arc<Config>,
+    /// The effective configuration; read it with [`ApiShared::config`].
+    pub live_config: LiveConfig,
+    /// Where it came from (its sources and file), so `PUT /api/config` checks an edit the way the next
+    /// start will load it.
+    pub loaded: construct_core::LoadedConfig,
     /// Devices and tokens.
     pub devices: Arc<dyn DeviceStore>,
     /// Codes and the code-for-token exchange.
@@ -80,6 +104,8 @@ pub struct ApiShared {
     pub kumiho_cache: kumiho_proxy::KumihoCache,
     /// Human approvals workflow runs wait for.
     pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
+    /// Held while `PUT /api/config` checks and writes, so two edits never interleave.
+    pub config_write: tokio::sync::Mutex<()>,
     /// Model usage per turn, for `GET /api/cost`.
     pub usage: Arc<dyn construct_core::usage::UsageStore>,
     /// The HTTP client for calls out (ClawHub); each call sets its own timeout.
@@ -98,6 +124,11 @@ pub fn outbound_client() -> reqwest::Client {
 }
 
 impl ApiShared {
+    /// A snapshot of the configuration.
+    pub fn config(&self) -> Arc<Config> {
+        self.live_config.get()
+    }
+
     /// Publishes an event; a bus failure is logged, never fatal.
     pub async fn publish(&self, kind: &str, payload: serde_json::Value) {
         if let Err(error) = self.events.publish(kind, payload).await {
@@ -151,6 +182,12 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/teams", post(teams::create))
             .route("/api/teams/deprecate", post(teams::deprecate))
             .route("/api/teams/{*kref}", put(teams::update).delete(teams::delete))
+            .with_state(state.clone()),
+    );
+    groups.push(
+        RouteGroup::new("config-admin", Access::Scope(Scope::Admin))
+            .body_limit(system::CONFIG_BODY_LIMIT)
+            .route("/api/config", put(system::put_config))
             .with_state(state.clone()),
     );
     groups.push(

@@ -64,7 +64,7 @@ pub(crate) async fn graph(
     if limit == 0 || limit > MAX_LIMIT {
         return Err(bad_query("limit must be between 1 and 500"));
     }
-    let project = query.project.unwrap_or_else(|| state.config.kumiho.memory_project.clone());
+    let project = query.project.unwrap_or_else(|| state.config().kumiho.memory_project.clone());
     if construct_kumiho::kref::space_path(&format!("/{project}")).map(|s| s.len()) != Ok(1) {
         return Err(bad_query("project must be a single name"));
     }

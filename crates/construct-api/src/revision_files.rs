@@ -15,7 +15,7 @@ use crate::artifact_body::{confine, location_path};
 
 /// Where `GET /api/artifact-body` and revision bodies may be read from.
 pub fn artifact_roots(state: &ApiState) -> Vec<PathBuf> {
-    match &state.config.kumiho.artifact_roots {
+    match &state.config().kumiho.artifact_roots {
         roots if roots.is_empty() => vec![state.data_dir.join("artifacts")],
         roots => roots.clone(),
     }

@@ -40,7 +40,7 @@ pub const BODY_LIMIT: usize = MAX_CONTENT * 2 + 16 * 1024;
 const PREVIEW_CHARS: usize = 200;
 
 fn space_path(state: &ApiState) -> String {
-    format!("/{}/{SPACE}", state.config.kumiho.memory_project)
+    format!("/{}/{SPACE}", state.config().kumiho.memory_project)
 }
 
 fn preview(content: &str) -> String {
@@ -76,7 +76,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let project = &state.config.kumiho.memory_project;
+    let project = &state.config().kumiho.memory_project;
     let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
@@ -151,7 +151,8 @@ pub(crate) async fn create_skill<'a>(
     let mut metadata = body.metadata()?;
     metadata.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
     let slug = slug_of(&body.name)?;
-    let place = (state.config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
+    let config = state.config();
+    let place = (config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
     let created = FILES.create(state, place, &slug, &metadata, &body.content).await?;
     state.kumiho_cache.invalidate();
     Ok(created)

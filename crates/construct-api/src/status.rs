@@ -59,7 +59,7 @@ struct Limits {
 }
 
 async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let g = &state.config.gateway;
+    let g = &state.config().gateway;
     let device_count = state.devices.device_count().await.map_err(store_unavailable)?;
     let body = Status {
         version: env!("CARGO_PKG_VERSION"),

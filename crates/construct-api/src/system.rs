@@ -1,4 +1,4 @@
-//! Dashboard system routes: `GET /api/config` (admin), `GET /api/channels` and `GET /api/health` (read).
+//! Dashboard system routes: `GET /api/config` and `PUT /api/config` (admin), `GET /api/cost`, `GET /api/channels` and `GET /api/health` (read).
 //!
 //! The configuration is printed with every secret masked. Masking is decided by type, not by a list of
 //! names: every secret field of the configuration is a `Secret`, which cannot serialise its value
@@ -7,15 +7,21 @@
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use construct_core::ApiError;
+use construct_auth::Caller;
+use construct_core::audit::{AuditEvent, AuditKind, record};
+use construct_core::config::Config;
 use construct_core::extract::Json;
+use construct_core::secret::MASK;
+use construct_core::{ApiError, ErrorCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::ApiState;
 
 pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    let content = toml::to_string_pretty(&*state.config).map_err(|error| {
+    let content = toml::to_string_pretty(&*state.config()).map_err(|error| {
         tracing::error!(%error, "cannot print the configuration");
         ApiError::internal()
     })?;
@@ -23,7 +29,7 @@ pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>,
 }
 
 pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
-    let c = &state.config.channels_config;
+    let c = &state.config().channels_config;
     let entry = |name: &str, kind: &str, enabled: bool| json!({"name": name, "type": kind, "enabled": enabled, "status": if enabled { "active" } else { "inactive" }});
     let channels = vec![
         entry("webhook", "webhook", true),
@@ -44,12 +50,12 @@ pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
         }
     };
     let kumiho = match tokio::time::timeout(Duration::from_secs(5), state.kumiho.list_projects()).await {
-        Ok(Ok(_)) => json!({"status": "ok", "mode": state.config.kumiho.mode}),
+        Ok(Ok(_)) => json!({"status": "ok", "mode": state.config().kumiho.mode}),
         Ok(Err(error)) => {
-            json!({"status": "error", "mode": state.config.kumiho.mode, "last_error": error.to_string()})
+            json!({"status": "error", "mode": state.config().kumiho.mode, "last_error": error.to_string()})
         }
         Err(_) => {
-            json!({"status": "error", "mode": state.config.kumiho.mode, "last_error": "timed out after 5 s"})
+            json!({"status": "error", "mode": state.config().kumiho.mode, "last_error": "timed out after 5 s"})
         }
     };
     Json(json!({"health": {
@@ -65,4 +71,236 @@ pub(crate) async fn cost(State(state): State<ApiState>) -> Result<Json<Value>, A
     let session_start = now - state.started.elapsed();
     let summary = state.usage.summary(session_start, now).await.map_err(crate::store_unavailable)?;
     Ok(Json(json!({"cost": summary})))
+}
+
+/// 400 for a `PUT /api/config` body that is not TOML (or not UTF-8).
+pub const INVALID_TOML: ErrorCode = ErrorCode::new("INVALID_TOML");
+/// 422 for TOML the gateway would refuse to start with; `key` names the culprit.
+pub const INVALID_CONFIG: ErrorCode = ErrorCode::new("INVALID_CONFIG");
+/// 409 when the gateway has no configuration file it may write.
+pub const CONFIG_NOT_WRITABLE: ErrorCode = ErrorCode::new("CONFIG_NOT_WRITABLE");
+/// The body limit of `PUT /api/config` (upstream meant 1 MiB and enforced 64 KiB).
+pub const CONFIG_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Replaces every masked secret of `submitted` with the value the file holds at the same place, or removes
+/// it when the file holds none (the value then comes from where it came from before: the environment or
+/// the default). Returns how many were replaced or removed, or the first masked place that cannot be
+/// restored (inside an array the file does not match).
+fn restore_masked(
+    submitted: &mut toml::Table,
+    file: Option<&toml::Table>,
+    path: &str,
+) -> Result<usize, String> {
+    let mut touched = 0;
+    let keys: Vec<String> = submitted.keys().cloned().collect();
+    for key in keys {
+        let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let current = file.and_then(|f| f.get(&key));
+        let Some(value) = submitted.get_mut(&key) else { continue };
+        match value {
+            toml::Value::String(text) if text == MASK => {
+                touched += 1;
+                match current {
+                    Some(previous) => *value = previous.clone(),
+                    None => {
+                        submitted.remove(&key);
+                    }
+                }
+            }
+            toml::Value::Table(table) => {
+                touched += restore_masked(table, current.and_then(toml::Value::as_table), &here)?
+            }
+            toml::Value::Array(items) => {
+                let previous = current.and_then(toml::Value::as_array);
+                for (i, item) in items.iter_mut().enumerate() {
+                    let counterpart = previous.and_then(|p| p.get(i));
+                    match item {
+                        toml::Value::String(text) if text == MASK => match counterpart {
+                            Some(previous) => {
+                                *item = previous.clone();
+                                touched += 1;
+                            }
+                            None => return Err(format!("{here}[{i}]")),
+                        },
+                        toml::Value::Table(table) => {
+                            touched += restore_masked(
+                                table,
+                                counterpart.and_then(toml::Value::as_table),
+                                &format!("{here}[{i}]"),
+                            )?;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(touched)
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a mix: a private
+/// (0600) temporary file in the same directory, synced, then renamed over it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+    let temp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4().simple()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written?;
+    #[cfg(unix)]
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// The sections of `old` and `new` that differ, each with whether this process applies it at once.
+fn changes(old: &Config, new: &Config) -> Vec<(&'static str, bool)> {
+    let kumiho_live = old.kumiho.mode == new.kumiho.mode
+        && old.kumiho.api_url == new.kumiho.api_url
+        && old.kumiho.service_token == new.kumiho.service_token;
+    [
+        ("gateway", old.gateway != new.gateway, false),
+        ("provider", old.provider != new.provider, false),
+        ("channels_config", old.channels_config != new.channels_config, false),
+        ("nodes", old.nodes != new.nodes, false),
+        ("terminal", old.terminal != new.terminal, false),
+        ("kumiho", old.kumiho != new.kumiho, kumiho_live),
+        ("workflows", old.workflows != new.workflows, true),
+        ("clawhub", old.clawhub != new.clawhub, true),
+    ]
+    .into_iter()
+    .filter(|(_, changed, _)| *changed)
+    .map(|(name, _, live)| (name, live))
+    .collect()
+}
+
+/// `PUT /api/config` (admin): the new configuration file as TOML. Masked secrets keep their values; the
+/// result is checked exactly as the next start would load it (the environment and flags still on top),
+/// written atomically, audited, and the sections this process can change while it runs (`kumiho` project
+/// names and artifact roots, `workflows`, `clawhub`) take effect at once; the answer lists the rest under
+/// `restart_required`.
+pub(crate) async fn put_config(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, INVALID_TOML, "The configuration must be UTF-8 TOML")
+    })?;
+    let mut submitted: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        ApiError::new(StatusCode::BAD_REQUEST, INVALID_TOML, format!("Invalid TOML: {}", e.message()))
+    })?;
+    let Some(path) = construct_core::config::config_file_to_write(&state.loaded) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            CONFIG_NOT_WRITABLE,
+            "This gateway has no configuration file to write; start it with --config",
+        ));
+    };
+    let _writing = state.config_write.lock().await;
+    let on_disk = match tokio::fs::read_to_string(&path).await {
+        Ok(text) => Some(text.parse::<toml::Table>().map_err(|e| {
+            tracing::warn!(error = %e.message(), path = %path.display(), "the configuration file on disk is not TOML");
+            ApiError::new(StatusCode::CONFLICT, CONFIG_NOT_WRITABLE, "The configuration file on disk is not valid TOML")
+        })?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(error) => {
+            tracing::error!(%error, path = %path.display(), "cannot read the configuration file");
+            return Err(ApiError::internal());
+        }
+    };
+    let restored = restore_masked(&mut submitted, on_disk.as_ref(), "").map_err(|place| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_CONFIG,
+            format!("The masked value at {place} has nothing to restore"),
+        )
+        .with_detail("key", json!(place))
+    })?;
+    let contents = if restored == 0 {
+        text.to_owned()
+    } else {
+        toml::to_string_pretty(&submitted).map_err(|error| {
+            tracing::error!(%error, "cannot print the configuration");
+            ApiError::internal()
+        })?
+    };
+    let checked = construct_core::config::load_with_contents(&state.loaded.sources, &path, &contents)
+        .map_err(|error| {
+            let key = match &error {
+                construct_core::config::ConfigError::Invalid { key, .. } => json!(key),
+                _ => Value::Null,
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, INVALID_CONFIG, error.to_string())
+                .with_detail("key", key)
+        })?;
+    let unknown: Vec<&String> =
+        checked.warnings.iter().filter(|w| w.starts_with("unknown configuration key")).collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_CONFIG,
+            "The configuration has unknown keys",
+        )
+        .with_detail("unknown", json!(unknown)));
+    }
+    let target = path.clone();
+    let bytes = contents.into_bytes();
+    tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|error| {
+            tracing::error!(%error, path = %path.display(), "cannot write the configuration file");
+            ApiError::internal()
+        })?;
+
+    let old = state.config();
+    let changed = changes(&old, &checked.config);
+    let mut running = (*old).clone();
+    let (mut applied, mut restart_required) = (Vec::new(), Vec::new());
+    for (section, live) in &changed {
+        if !live {
+            restart_required.push(*section);
+            continue;
+        }
+        applied.push(*section);
+        match *section {
+            "kumiho" => running.kumiho = checked.config.kumiho.clone(),
+            "workflows" => running.workflows = checked.config.workflows.clone(),
+            "clawhub" => running.clawhub = checked.config.clawhub.clone(),
+            _ => {}
+        }
+    }
+    state.live_config.set(running);
+    state.kumiho_cache.invalidate();
+    tracing::info!(path = %path.display(), ?applied, ?restart_required, "configuration changed through the API");
+    let detail =
+        json!({"path": path.display().to_string(), "applied": applied, "restart_required": restart_required});
+    record(
+        &*state.audit,
+        AuditEvent::new(AuditKind::ConfigChanged).actor(caller.id()).detail(detail.clone()),
+    )
+    .await;
+    state.publish("config_changed", json!({"applied": applied, "restart_required": restart_required})).await;
+    Ok(Json(json!({
+        "status": "ok",
+        "path": path.display().to_string(),
+        "applied": applied,
+        "restart_required": restart_required,
+    })))
 }

@@ -131,7 +131,7 @@ pub fn validate_graph(members: &[String], edges: &[TeamEdge]) -> Vec<Problem> {
 }
 
 fn space_path(state: &ApiState) -> String {
-    format!("/{}/{SPACE}", state.config.kumiho.harness_project)
+    format!("/{}/{SPACE}", state.config().kumiho.harness_project)
 }
 
 fn invalid_graph(problems: Vec<Problem>) -> ApiError {
@@ -360,7 +360,7 @@ pub(crate) async fn create(
     let plan = plan(&state, &body).await?;
     let slug = slug_of(&plan.name)?;
     let kumiho = &*state.kumiho;
-    ensure_space(kumiho, &state.config.kumiho.harness_project, SPACE).await?;
+    ensure_space(kumiho, &state.config().kumiho.harness_project, SPACE).await?;
     let meta = Metadata::from([("description".to_owned(), plan.description.clone())]);
     let item =
         kumiho.create_bundle(&space_path(&state), &slug, &meta).await.map_err(taken("A team", &slug))?;

@@ -65,7 +65,7 @@ const MAX_LOG_LINE: usize = 1024 * 1024;
 const VIEWS: [&str; 5] = ["summary", "tool_calls", "messages", "errors", "full"];
 
 fn runs_space(state: &ApiState) -> String {
-    format!("/{}/{RUNS_SPACE}", state.config.kumiho.harness_project)
+    format!("/{}/{RUNS_SPACE}", state.config().kumiho.harness_project)
 }
 
 fn now() -> String {
@@ -373,7 +373,7 @@ fn invalid_field(message: &str) -> ApiError {
 /// Records a run request tagged `pending` for the operator to pick up.
 async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> Result<Item, ApiError> {
     let kumiho = &*state.kumiho;
-    let project = &state.config.kumiho.harness_project;
+    let project = &state.config().kumiho.harness_project;
     ensure_space(kumiho, project, REQUESTS_SPACE).await?;
     let prefix: String = run_id.chars().take(12).collect();
     let name = match metadata.get("retry_of") {
@@ -478,7 +478,7 @@ pub(crate) async fn retry(
 
 pub(crate) async fn dashboard(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let kumiho = &*state.kumiho;
-    let project = &state.config.kumiho.harness_project;
+    let project = &state.config().kumiho.harness_project;
     let definitions =
         all_items(kumiho, &workflows::space_path(&state), Some(workflows::KIND), false, MAX_ITEMS).await?;
     let shown: Vec<&Item> = definitions.iter().take(DASHBOARD_DEFINITIONS).collect();
@@ -520,7 +520,7 @@ pub(crate) struct ActivityQuery {
 
 /// The directory holding the operator's per-agent run logs.
 pub fn runlog_dir(state: &ApiState) -> PathBuf {
-    state.config.workflows.runlog_dir.clone().unwrap_or_else(|| state.data_dir.join("runlogs"))
+    state.config().workflows.runlog_dir.clone().unwrap_or_else(|| state.data_dir.join("runlogs"))
 }
 
 pub(crate) async fn agent_activity(

@@ -220,7 +220,7 @@ fn invalid(problems: Vec<Problem>) -> ApiError {
 }
 
 pub(crate) fn space_path(state: &ApiState) -> String {
-    format!("/{}/{SPACE}", state.config.kumiho.harness_project)
+    format!("/{}/{SPACE}", state.config().kumiho.harness_project)
 }
 
 pub(crate) fn workflow_json(item: &Item, revision: Option<&Revision>, definition: &str) -> Value {
@@ -259,7 +259,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let page = query.page()?;
     let kumiho = &*state.kumiho;
-    let project = &state.config.kumiho.harness_project;
+    let project = &state.config().kumiho.harness_project;
     let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
     let shown = page.slice(&items);
     let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
@@ -355,7 +355,8 @@ pub(crate) async fn create(
 ) -> Result<Response, ApiError> {
     let metadata = body.metadata()?;
     let slug = slug_of(&body.name)?;
-    let place = (state.config.kumiho.harness_project.as_str(), SPACE, KIND, "A workflow");
+    let config = state.config();
+    let place = (config.kumiho.harness_project.as_str(), SPACE, KIND, "A workflow");
     let (item, revision) = FILES.create(&state, place, &slug, &metadata, &body.definition).await?;
     state.kumiho_cache.invalidate();
     state.publish("workflow_saved", json!({"kref": item.kref, "revision": revision.number})).await;

@@ -33,11 +33,13 @@ pub enum AuditKind {
     TerminalOpened,
     /// A terminal was closed.
     TerminalClosed,
+    /// The configuration file was changed through the API.
+    ConfigChanged,
 }
 
 impl AuditKind {
     /// Every kind, for parsing.
-    pub const ALL: [AuditKind; 9] = [
+    pub const ALL: [AuditKind; 10] = [
         AuditKind::PairSuccess,
         AuditKind::PairFailure,
         AuditKind::Lockout,
@@ -47,6 +49,7 @@ impl AuditKind {
         AuditKind::ScopeDenied,
         AuditKind::TerminalOpened,
         AuditKind::TerminalClosed,
+        AuditKind::ConfigChanged,
     ];
 
     /// The stored name.
@@ -61,6 +64,7 @@ impl AuditKind {
             AuditKind::ScopeDenied => "scope_denied",
             AuditKind::TerminalOpened => "terminal_opened",
             AuditKind::TerminalClosed => "terminal_closed",
+            AuditKind::ConfigChanged => "config_changed",
         }
     }
 

@@ -189,6 +189,7 @@ impl GatewayBuilder {
         let mut checks =
             vec![Arc::new(DataDirCheck::new(self.loaded.data_dir.clone())) as Arc<dyn ReadinessCheck>];
         checks.extend(self.checks);
+        let loaded = self.loaded.clone();
         let state = AppState::new(SharedState {
             config: self.loaded.config,
             data_dir: self.loaded.data_dir,
@@ -232,7 +233,8 @@ impl GatewayBuilder {
             ),
         };
         let api = ApiState::new(ApiShared {
-            config: Arc::new(state.config.clone()),
+            live_config: construct_api::LiveConfig::new(state.config.clone()),
+            loaded,
             devices: Arc::clone(&state.devices),
             pairing: Arc::clone(&pairing),
             audit: Arc::clone(&self.audit),
@@ -244,6 +246,7 @@ impl GatewayBuilder {
             approvals: Arc::clone(&self.approvals),
             outbound: construct_api::outbound_client(),
             usage: Arc::clone(&self.usage),
+            config_write: Default::default(),
         });
 
         let agent = match self.agent {

@@ -229,3 +229,121 @@ async fn cost_counts_every_turn_at_the_configured_prices() {
         "UNAUTHORIZED",
     );
 }
+
+/// A gateway loaded from a real configuration file, as `serve --config` does.
+async fn from_file(contents: &str) -> (Harness, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, contents).unwrap();
+    let sources = construct_core::config::ConfigSources {
+        config_file: Some(path.clone()),
+        data_dir: Some(dir.path().join("data")),
+        ..Default::default()
+    };
+    let loaded = construct_core::config::load(&sources).unwrap();
+    let gateway = construct_gateway::Gateway::builder(loaded).build().unwrap();
+    let h = Harness::from_parts(gateway, dir);
+    let (admin, _) = pair_first(&h).await;
+    (h, path, admin)
+}
+
+const FILE: &str =
+    "[provider]\nkind = \"echo\"\napi_key = \"sk-from-file\"\n\n[clawhub]\napi_url = \"https://hub.one\"\n";
+
+#[tokio::test]
+async fn config_edits_keep_masked_secrets_apply_live_sections_and_are_audited() {
+    let (h, path, admin) = from_file(FILE).await;
+    let r = &h.router;
+    let (_, _, shown) = call(Method::GET, "/api/config").token(&admin).send(r).await;
+    let content = shown["content"].as_str().unwrap();
+    assert!(!content.contains("sk-from-file"));
+    let edited = content.replace("https://hub.one", "https://hub.two");
+    let (status, _, saved) =
+        call(Method::PUT, "/api/config").token(&admin).raw("application/toml", edited).send(r).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        (saved["applied"].clone(), saved["restart_required"].clone()),
+        (serde_json::json!(["clawhub"]), serde_json::json!([]))
+    );
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("sk-from-file"), "the masked secret kept its value: {written}");
+    assert!(!written.contains("********"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let (_, _, now) = call(Method::GET, "/api/config").token(&admin).send(r).await;
+    assert!(now["content"].as_str().unwrap().contains("https://hub.two"), "applied at once");
+
+    // A listener change is written but waits for a restart; the running configuration says so.
+    let moved = format!("{}\n[gateway]\nport = 42999\n", FILE.replace("https://hub.one", "https://hub.two"));
+    let (status, _, saved) =
+        call(Method::PUT, "/api/config").token(&admin).raw("text/plain", moved).send(r).await;
+    assert_eq!(
+        (status, saved["restart_required"].clone()),
+        (StatusCode::OK, serde_json::json!(["gateway"])),
+        "{saved}"
+    );
+    assert!(std::fs::read_to_string(&path).unwrap().contains("42999"));
+    let (_, _, now) = call(Method::GET, "/api/config").token(&admin).send(r).await;
+    assert!(!now["content"].as_str().unwrap().contains("42999"), "the running port did not change");
+
+    let (_, _, audit) = call(Method::GET, "/api/audit?event_type=config_changed").token(&admin).send(r).await;
+    assert_eq!(audit["count"], 2, "{audit}");
+    assert_eq!(audit["entries"][1]["detail"]["applied"], serde_json::json!(["clawhub"]));
+}
+
+#[tokio::test]
+async fn bad_config_edits_are_refused_and_the_file_is_untouched() {
+    let (h, path, admin) = from_file(FILE).await;
+    let r = &h.router;
+    for (body, status, code) in [
+        ("[provider\nkind = 1", StatusCode::BAD_REQUEST, "INVALID_TOML"),
+        ("[provider]\ntemperature = 5.0\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        ("[gateway]\nprot = 1\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        ("[gateway]\nallowed_origins = [\"********\"]\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+    ] {
+        let got = call(Method::PUT, "/api/config").token(&admin).raw("application/toml", body).send(r).await;
+        assert_error(&got, status, code);
+    }
+    let got = call(Method::PUT, "/api/config")
+        .token(&admin)
+        .raw("application/toml", "[provider]\ntemperature = 5.0\n")
+        .send(r)
+        .await;
+    assert_eq!(got.2["key"], "provider.temperature");
+    let got = call(Method::PUT, "/api/config")
+        .token(&admin)
+        .raw("application/toml", "[gateway]\nprot = 1\n")
+        .send(r)
+        .await;
+    assert_eq!(got.2["unknown"].as_array().map(Vec::len), Some(1), "{}", got.2);
+    let big = format!("# {}\n", "x".repeat(1024 * 1024));
+    assert_error(
+        &call(Method::PUT, "/api/config").token(&admin).raw("application/toml", big).send(r).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+    );
+    let code = mint_code(&h, &admin, Some(serde_json::json!({"scopes": ["read"]}))).await;
+    let (_, _, paired) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(r).await;
+    assert_error(
+        &call(Method::PUT, "/api/config")
+            .token(paired["token"].as_str().unwrap())
+            .raw("application/toml", FILE)
+            .send(r)
+            .await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), FILE, "nothing was written");
+
+    // An embedded gateway with no file has nothing to write.
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    assert_error(
+        &call(Method::PUT, "/api/config").token(&admin).raw("application/toml", "").send(&h.router).await,
+        StatusCode::CONFLICT,
+        "CONFIG_NOT_WRITABLE",
+    );
+}

@@ -15,7 +15,7 @@ use super::env::{EnvVars, overrides};
 use super::{Config, validate};
 
 /// Everything configuration is loaded from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigSources {
     /// `--config PATH`: must exist when given.
     pub config_file: Option<PathBuf>,
@@ -40,12 +40,20 @@ pub struct LoadedConfig {
     pub data_dir: PathBuf,
     /// Non-fatal findings, such as unknown keys, for the caller to log.
     pub warnings: Vec<String>,
+    /// What it was loaded from, so an edit can be checked the same way.
+    pub sources: ConfigSources,
 }
 
 impl LoadedConfig {
     /// Defaults with the given data directory: what an embedder or a test starts from.
     pub fn with_defaults(data_dir: impl Into<PathBuf>) -> Self {
-        Self { config: Config::default(), config_file: None, data_dir: data_dir.into(), warnings: Vec::new() }
+        Self {
+            config: Config::default(),
+            config_file: None,
+            data_dir: data_dir.into(),
+            warnings: Vec::new(),
+            sources: ConfigSources::default(),
+        }
     }
 }
 
@@ -92,6 +100,40 @@ pub enum ConfigError {
 pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     let home = sources.env.get("HOME").map(PathBuf::from);
     let config_file = resolve_config_file(sources, home.as_deref())?;
+    layer(sources, config_file.map(|path| (path, None)))
+}
+
+/// What [`load`] would give if the file at `path` held `contents`: the same layering (defaults, then
+/// `contents`, then the environment and flags of `sources`) and the same validation. For checking an edit
+/// before it is written.
+pub fn load_with_contents(
+    sources: &ConfigSources,
+    path: &Path,
+    contents: &str,
+) -> Result<LoadedConfig, ConfigError> {
+    layer(sources, Some((path.to_owned(), Some(contents.to_owned()))))
+}
+
+/// The file an edit of `loaded` should go to: the one that was read, else the one [`load`] would read
+/// next time (`~/.construct/gateway.toml`, when no `--config` or `CONSTRUCT_CONFIG` names another).
+pub fn config_file_to_write(loaded: &LoadedConfig) -> Option<PathBuf> {
+    let sources = &loaded.sources;
+    if loaded.config_file.is_some() {
+        return loaded.config_file.clone();
+    }
+    if sources.config_file.is_some() || sources.env.get("CONSTRUCT_CONFIG").is_some() {
+        return None;
+    }
+    sources.env.get("HOME").map(|home| PathBuf::from(home).join(".construct").join("gateway.toml"))
+}
+
+/// Layers defaults, the file (read from disk, or the given contents), the environment and flags.
+fn layer(
+    sources: &ConfigSources,
+    file: Option<(PathBuf, Option<String>)>,
+) -> Result<LoadedConfig, ConfigError> {
+    let home = sources.env.get("HOME").map(PathBuf::from);
+    let config_file = file.as_ref().map(|(path, _)| path.clone());
     let data_dir = match (&sources.data_dir, sources.env.get("CONSTRUCT_DATA_DIR"), &home) {
         (Some(dir), _, _) => dir.clone(),
         (None, Some(dir), _) => PathBuf::from(dir),
@@ -105,8 +147,10 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     };
 
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
-    if let Some(path) = &config_file {
-        figment = figment.merge(Toml::file_exact(path));
+    match &file {
+        Some((path, None)) => figment = figment.merge(Toml::file_exact(path)),
+        Some((_, Some(contents))) => figment = figment.merge(Toml::string(contents)),
+        None => {}
     }
     for o in overrides(&sources.env)? {
         figment = figment.merge(Override::new(format!("environment variable {}", o.var), o.key, o.value));
@@ -143,7 +187,7 @@ pub fn load(sources: &ConfigSources) -> Result<LoadedConfig, ConfigError> {
     // Validation passed, so every origin normalises.
     config.gateway.allowed_origins =
         config.gateway.allowed_origins.iter().filter_map(|o| super::normalize_origin(o).ok()).collect();
-    Ok(LoadedConfig { config, config_file, data_dir, warnings })
+    Ok(LoadedConfig { config, config_file, data_dir, warnings, sources: sources.clone() })
 }
 
 fn resolve_config_file(sources: &ConfigSources, home: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {

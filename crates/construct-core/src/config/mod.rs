@@ -26,7 +26,8 @@ pub use env::{EnvVars, parse_bool};
 pub use harness::{ClawHubConfig, WorkflowsConfig};
 pub use kumiho::{KumihoConfig, KumihoMode};
 pub use load::{
-    ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, ensure_data_dir, load, probe_writable,
+    ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, config_file_to_write, ensure_data_dir, load,
+    load_with_contents, probe_writable,
 };
 pub use provider::{ProviderConfig, ProviderKind};
 pub use realtime::{NodesConfig, TerminalConfig};
