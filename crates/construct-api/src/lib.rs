@@ -16,6 +16,7 @@ pub mod agents;
 pub mod approvals;
 pub mod artifact_body;
 pub mod audit;
+pub mod catalog;
 pub mod clawhub;
 pub mod devices;
 pub mod graph;
@@ -106,6 +107,8 @@ pub struct ApiShared {
     pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
     /// Held while `PUT /api/config` checks and writes, so two edits never interleave.
     pub config_write: tokio::sync::Mutex<()>,
+    /// The last discovery of command-line tools.
+    pub cli_tools: catalog::CliCache,
     /// Model usage per turn, for `GET /api/cost`.
     pub usage: Arc<dyn construct_core::usage::UsageStore>,
     /// The HTTP client for calls out (ClawHub); each call sets its own timeout.
@@ -158,6 +161,10 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/channels", get(system::channels))
             .route("/api/health", get(system::health))
             .route("/api/cost", get(system::cost))
+            .route("/api/tools", get(catalog::tools))
+            .route("/api/integrations", get(catalog::integrations))
+            .route("/api/integrations/settings", get(catalog::integration_settings))
+            .route("/api/cli-tools", get(catalog::cli_tools))
             .route("/api/approvals", get(approvals::list))
             .route("/api/workflows", get(workflows::list))
             .route("/api/workflows/revisions/{*kref}", get(workflows::revision))

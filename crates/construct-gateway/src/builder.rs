@@ -247,6 +247,7 @@ impl GatewayBuilder {
             outbound: construct_api::outbound_client(),
             usage: Arc::clone(&self.usage),
             config_write: Default::default(),
+            cli_tools: Default::default(),
         });
 
         let agent = match self.agent {

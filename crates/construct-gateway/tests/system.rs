@@ -347,3 +347,49 @@ async fn bad_config_edits_are_refused_and_the_file_is_untouched() {
         "CONFIG_NOT_WRITABLE",
     );
 }
+
+#[tokio::test]
+async fn tools_integrations_and_cli_tools_report_only_what_exists() {
+    let h = harness(|l| {
+        l.config.channels_config.gmail_push =
+            Some(GmailPushConfig { enabled: true, webhook_secret: Secret::new("g") });
+        l.config.clawhub.enabled = false;
+    });
+    let (token, _) = pair_first(&h).await;
+    let r = &h.router;
+    let (_, _, tools) = call(Method::GET, "/api/tools").token(&token).send(r).await;
+    assert_eq!(
+        (tools["tools"].clone(), tools["supported"].clone()),
+        (serde_json::json!([]), serde_json::json!(false))
+    );
+
+    let (status, _, list) = call(Method::GET, "/api/integrations").token(&token).send(r).await;
+    assert_eq!(status, StatusCode::OK);
+    let status_of = |name: &str| {
+        list["integrations"].as_array().unwrap().iter().find(|i| i["name"] == name).unwrap()["status"].clone()
+    };
+    assert_eq!(
+        (status_of("Gmail"), status_of("WhatsApp"), status_of("ClawHub"), status_of("Kumiho")),
+        (
+            serde_json::json!("Active"),
+            serde_json::json!("Available"),
+            serde_json::json!("Available"),
+            serde_json::json!("Active")
+        )
+    );
+    assert!(!list.to_string().contains("ComingSoon"), "nothing invented");
+    let (_, _, settings) = call(Method::GET, "/api/integrations/settings").token(&token).send(r).await;
+    assert_eq!(settings["settings"]["Gmail"]["enabled"], true);
+    assert_eq!(settings["settings"]["WATI"]["enabled"], false);
+
+    let (status, _, cli) = call(Method::GET, "/api/cli-tools").token(&token).send(r).await;
+    assert_eq!(status, StatusCode::OK);
+    let found = cli["cli_tools"].as_array().unwrap();
+    assert!(found.iter().any(|t| t["name"] == "cargo" && t["category"] == "PackageManager"), "{cli}");
+    for tool in found {
+        assert!(std::path::Path::new(tool["path"].as_str().unwrap()).is_file(), "{tool}");
+    }
+    for uri in ["/api/tools", "/api/integrations", "/api/cli-tools"] {
+        assert_error(&call(Method::GET, uri).send(r).await, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+}
