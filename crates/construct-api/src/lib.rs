@@ -107,6 +107,8 @@ pub struct ApiShared {
     pub approvals: Arc<dyn construct_core::approvals::ApprovalStore>,
     /// Held while `PUT /api/config` checks and writes, so two edits never interleave.
     pub config_write: tokio::sync::Mutex<()>,
+    /// The Kumiho client when it is a remote one, re-pointed by `PUT /api/config`.
+    pub remote_kumiho: Option<construct_kumiho::HttpKumiho>,
     /// The last discovery of command-line tools.
     pub cli_tools: catalog::CliCache,
     /// Model usage per turn, for `GET /api/cost`.

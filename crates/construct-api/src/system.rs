@@ -169,10 +169,12 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
 }
 
 /// The sections of `old` and `new` that differ, each with whether this process applies it at once.
-fn changes(old: &Config, new: &Config) -> Vec<(&'static str, bool)> {
+/// `kumiho` is live unless its mode changes; a remote endpoint is re-pointed when the client allows it.
+fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str, bool)> {
+    let endpoint_same =
+        old.kumiho.api_url == new.kumiho.api_url && old.kumiho.service_token == new.kumiho.service_token;
     let kumiho_live = old.kumiho.mode == new.kumiho.mode
-        && old.kumiho.api_url == new.kumiho.api_url
-        && old.kumiho.service_token == new.kumiho.service_token;
+        && (endpoint_same || old.kumiho.mode == construct_core::config::KumihoMode::Local || remote_client);
     [
         ("gateway", old.gateway != new.gateway, false),
         ("provider", old.provider != new.provider, false),
@@ -191,8 +193,8 @@ fn changes(old: &Config, new: &Config) -> Vec<(&'static str, bool)> {
 
 /// `PUT /api/config` (admin): the new configuration file as TOML. Masked secrets keep their values; the
 /// result is checked exactly as the next start would load it (the environment and flags still on top),
-/// written atomically, audited, and the sections this process can change while it runs (`kumiho` project
-/// names and artifact roots, `workflows`, `clawhub`) take effect at once; the answer lists the rest under
+/// written atomically, audited, and the sections this process can change while it runs (`kumiho` but its
+/// mode, including a remote server's URL and token; `workflows`, `clawhub`) take effect at once; the answer lists the rest under
 /// `restart_required`.
 pub(crate) async fn put_config(
     State(state): State<ApiState>,
@@ -270,7 +272,7 @@ pub(crate) async fn put_config(
         })?;
 
     let old = state.config();
-    let changed = changes(&old, &checked.config);
+    let changed = changes(&old, &checked.config, state.remote_kumiho.is_some());
     let mut running = (*old).clone();
     let (mut applied, mut restart_required) = (Vec::new(), Vec::new());
     for (section, live) in &changed {
@@ -280,7 +282,14 @@ pub(crate) async fn put_config(
         }
         applied.push(*section);
         match *section {
-            "kumiho" => running.kumiho = checked.config.kumiho.clone(),
+            "kumiho" => {
+                let k = &checked.config.kumiho;
+                if let Some(client) = &state.remote_kumiho {
+                    let token = k.service_token.as_ref().map(|t| t.expose()).unwrap_or_default();
+                    client.set_endpoint(&k.api_url, token);
+                }
+                running.kumiho = k.clone();
+            }
             "workflows" => running.workflows = checked.config.workflows.clone(),
             "clawhub" => running.clawhub = checked.config.clawhub.clone(),
             _ => {}

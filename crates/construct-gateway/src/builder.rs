@@ -68,6 +68,7 @@ pub struct GatewayBuilder {
     kumiho: Option<Arc<dyn KumihoApi>>,
     approvals: Arc<dyn ApprovalStore>,
     usage: Arc<dyn UsageStore>,
+    remote_kumiho: Option<construct_kumiho::HttpKumiho>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
 }
@@ -105,6 +106,14 @@ impl GatewayBuilder {
     /// the data directory, or a Kumiho server in `[kumiho] mode = "remote"`).
     pub fn kumiho(mut self, kumiho: Arc<dyn KumihoApi>) -> Self {
         self.kumiho = Some(kumiho);
+        self
+    }
+
+    /// Uses a Kumiho server through `client`, which `PUT /api/config` re-points when `[kumiho] api_url` or
+    /// `service_token` change, without a restart.
+    pub fn remote_kumiho(mut self, client: construct_kumiho::HttpKumiho) -> Self {
+        self.kumiho = Some(Arc::new(client.clone()));
+        self.remote_kumiho = Some(client);
         self
     }
 
@@ -248,6 +257,7 @@ impl GatewayBuilder {
             usage: Arc::clone(&self.usage),
             config_write: Default::default(),
             cli_tools: Default::default(),
+            remote_kumiho: self.remote_kumiho.clone(),
         });
 
         let agent = match self.agent {
@@ -433,6 +443,7 @@ impl Gateway {
             kumiho: None,
             approvals: Arc::new(MemoryApprovals::default()),
             usage: Arc::new(MemoryUsage::default()),
+            remote_kumiho: None,
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
         }

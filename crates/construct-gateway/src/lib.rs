@@ -28,5 +28,7 @@ pub use builder::{Gateway, GatewayBuilder, MountedRoute};
 pub use construct_core::routes::{Access, RateClass, RouteGroup};
 pub use error::GatewayError;
 pub use readiness::{DataDirCheck, Readiness};
-pub use run::{Listening, ShutdownSignal, run_gateway, run_gateway_logged, run_gateway_with};
+pub use run::{
+    Listening, OpenedKumiho, ShutdownSignal, open_kumiho, run_gateway, run_gateway_logged, run_gateway_with,
+};
 pub use state::{AppState, SharedState};

@@ -9,11 +9,11 @@ use construct_core::config::KumihoMode;
 use construct_core::config::ensure_data_dir;
 use construct_core::events::EventBus;
 use construct_core::sessions::SessionStore;
-use construct_kumiho::{HttpKumiho, KumihoApi, LocalKumiho};
+use construct_kumiho::{HttpKumiho, LocalKumiho};
 use construct_store::{MemorySessions, SqliteIdempotency, SqliteStore, SqliteWorkQueue};
 use std::time::Duration;
 
-use crate::builder::Gateway;
+use crate::builder::{Gateway, GatewayBuilder};
 use crate::error::GatewayError;
 
 /// What a caller may want to tell the operator once the gateway listens (the binary prints a banner).
@@ -84,7 +84,7 @@ pub async fn run_gateway_logged(
         }
     }
     let kumiho = open_kumiho(&loaded)?;
-    let mut builder = Gateway::builder(loaded).kumiho(kumiho);
+    let mut builder = kumiho.install(Gateway::builder(loaded));
     if let Some(logs) = logs {
         builder = builder.daemon_logs(logs);
     }
@@ -115,18 +115,34 @@ pub async fn run_gateway_logged(
 }
 
 /// The graph memory `[kumiho]` asks for: the embedded store under the data directory, or a server.
-pub fn open_kumiho(loaded: &LoadedConfig) -> Result<Arc<dyn KumihoApi>, GatewayError> {
+pub fn open_kumiho(loaded: &LoadedConfig) -> Result<OpenedKumiho, GatewayError> {
     let k = &loaded.config.kumiho;
-    let opened: Result<Arc<dyn KumihoApi>, _> = match k.mode {
-        KumihoMode::Local => {
-            LocalKumiho::open_in(&loaded.data_dir).map(|l| Arc::new(l) as Arc<dyn KumihoApi>)
-        }
+    let opened = match k.mode {
+        KumihoMode::Local => LocalKumiho::open_in(&loaded.data_dir).map(|l| OpenedKumiho::Local(Arc::new(l))),
         KumihoMode::Remote => {
             let token = k.service_token.as_ref().map(|t| t.expose().to_owned()).unwrap_or_default();
-            HttpKumiho::new(&k.api_url, &token).map(|h| Arc::new(h) as Arc<dyn KumihoApi>)
+            HttpKumiho::new(&k.api_url, &token).map(OpenedKumiho::Remote)
         }
     };
     opened.map_err(|e| GatewayError::Io(std::io::Error::other(format!("cannot open Kumiho: {e}"))))
+}
+
+/// The Kumiho [`open_kumiho`] opened.
+pub enum OpenedKumiho {
+    /// The embedded store.
+    Local(Arc<LocalKumiho>),
+    /// A client of a Kumiho server, which `PUT /api/config` can point elsewhere while the gateway runs.
+    Remote(HttpKumiho),
+}
+
+impl OpenedKumiho {
+    /// Hands it to `builder`.
+    pub fn install(self, builder: GatewayBuilder) -> GatewayBuilder {
+        match self {
+            OpenedKumiho::Local(local) => builder.kumiho(local),
+            OpenedKumiho::Remote(remote) => builder.remote_kumiho(remote),
+        }
+    }
 }
 
 /// SIGINT (Ctrl+C) and, on Unix, SIGTERM, registered when installed.

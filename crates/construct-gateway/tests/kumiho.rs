@@ -932,3 +932,54 @@ async fn agent_activity_reads_only_run_logs_in_their_directory() {
         assert_error(&call(Method::GET, uri).token(&admin).send(r).await, status, code);
     }
 }
+
+/// A Kumiho server on a loopback port holding one agent named `agent`; its URL.
+async fn kumiho_server_with(agent: &str, token: &str) -> String {
+    let store = seeded().await;
+    store.create_item("/Construct/AgentPool", agent, "agent", &Metadata::new()).await.unwrap();
+    let app = construct_kumiho::router::router(store, Some(token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test]
+async fn a_config_edit_repoints_a_remote_kumiho_without_a_restart() {
+    let (first, second) = (kumiho_server_with("alpha", "t1").await, kumiho_server_with("beta", "t2").await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.toml");
+    let file = |url: &str, token: &str| {
+        format!("[kumiho]\nmode = \"remote\"\napi_url = \"{url}\"\nservice_token = \"{token}\"\n")
+    };
+    std::fs::write(&path, file(&first, "t1")).unwrap();
+    let sources = construct_core::config::ConfigSources {
+        config_file: Some(path.clone()),
+        data_dir: Some(dir.path().join("data")),
+        ..Default::default()
+    };
+    let loaded = construct_core::config::load(&sources).unwrap();
+    let gateway =
+        construct_gateway::open_kumiho(&loaded).unwrap().install(Gateway::builder(loaded)).build().unwrap();
+    let h = Harness::from_parts(gateway, dir);
+    let (admin, _) = pair_first(&h).await;
+    let names = |body: serde_json::Value| -> Vec<String> {
+        body["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, _, agents) = call(Method::GET, "/api/agents").token(&admin).send(&h.router).await;
+    assert!(names(agents.clone()).contains(&"alpha".to_owned()), "{agents}");
+    let (status, _, saved) = call(Method::PUT, "/api/config")
+        .token(&admin)
+        .raw("application/toml", file(&second, "t2"))
+        .send(&h.router)
+        .await;
+    assert_eq!((status, saved["applied"].clone()), (StatusCode::OK, json!(["kumiho"])), "{saved}");
+    let (_, _, agents) = call(Method::GET, "/api/agents").token(&admin).send(&h.router).await;
+    let now = names(agents.clone());
+    assert!(now.contains(&"beta".to_owned()) && !now.contains(&"alpha".to_owned()), "{agents}");
+}
