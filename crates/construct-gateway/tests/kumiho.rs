@@ -964,12 +964,7 @@ async fn a_config_edit_repoints_a_remote_kumiho_without_a_restart() {
     let h = Harness::from_parts(gateway, dir);
     let (admin, _) = pair_first(&h).await;
     let names = |body: serde_json::Value| -> Vec<String> {
-        body["agents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["name"].as_str().unwrap().to_owned())
-            .collect()
+        body["agents"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect()
     };
     let (_, _, agents) = call(Method::GET, "/api/agents").token(&admin).send(&h.router).await;
     assert!(names(agents.clone()).contains(&"alpha".to_owned()), "{agents}");
