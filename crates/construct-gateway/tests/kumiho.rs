@@ -978,3 +978,38 @@ async fn a_config_edit_repoints_a_remote_kumiho_without_a_restart() {
     let now = names(agents.clone());
     assert!(now.contains(&"beta".to_owned()) && !now.contains(&"alpha".to_owned()), "{agents}");
 }
+
+#[tokio::test]
+async fn krefs_are_normalised_the_same_way_in_paths_and_bodies() {
+    let (h, admin) = setup(Arc::new(LocalKumiho::in_memory().unwrap()), |_| {}).await;
+    let r = &h.router;
+    let (status, _, _) =
+        call(Method::POST, "/api/skills").token(&admin).json(skill("Lint", "# lint")).send(r).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A deprecate body without the scheme names the same item (upstream did not normalise bodies).
+    let (status, _, body) = call(Method::POST, "/api/skills/deprecate")
+        .token(&admin)
+        .json(json!({"kref": "CognitiveMemory/Skills/lint.skilldef", "deprecated": true}))
+        .send(r)
+        .await;
+    assert_eq!((status, body["skill"]["deprecated"].as_bool()), (StatusCode::OK, Some(true)), "{body}");
+    assert_eq!(body["skill"]["kref"], "kref://CognitiveMemory/Skills/lint.skilldef", "never kref://kref://");
+    for bad in
+        ["kref://kref://CognitiveMemory/Skills/lint.skilldef", "CognitiveMemory/../Skills/lint.skilldef"]
+    {
+        assert_error(
+            &call(Method::GET, &format!("/api/skills/{bad}")).token(&admin).send(r).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_KREF",
+        );
+    }
+    assert_error(
+        &call(Method::POST, "/api/workflows/deprecate")
+            .token(&admin)
+            .json(json!({"kref": "CognitiveMemory/Skills/lint.skilldef", "deprecated": true}))
+            .send(r)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_KREF",
+    );
+}
