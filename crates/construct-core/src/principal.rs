@@ -74,6 +74,11 @@ impl Scopes {
         Scopes(scopes.into_iter().fold(0, |acc, s| acc | s.bit()))
     }
 
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
     /// Whether `scope` is in the set.
     pub const fn contains(self, scope: Scope) -> bool {
         self.0 & scope.bit() != 0
@@ -150,6 +155,13 @@ pub enum PrincipalKind {
         /// What it is (`node`, ...).
         name: &'static str,
     },
+    /// A machine authenticated by its TLS client certificate alone (`[[gateway.tls.client_auth.map]]`).
+    Certificate {
+        /// `cert:` and the first 16 hex digits of the mapped fingerprint.
+        id: String,
+        /// The mapping's name, if it has one.
+        name: Option<String>,
+    },
 }
 
 /// The authenticated caller of a request.
@@ -173,7 +185,30 @@ impl Principal {
             PrincipalKind::Device { device_id, .. } => device_id,
             PrincipalKind::LocalOperator => "local-operator",
             PrincipalKind::Machine { name } => name,
+            PrincipalKind::Certificate { id, .. } => id,
         }
+    }
+}
+
+/// The client certificate a TLS connection presented, verified against the configured CA (and pins). The
+/// server puts it in the extensions of every request on that connection; it authenticates nothing by itself
+/// unless the configuration maps its fingerprint to scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The subject's distinguished name, e.g. `CN=build-bot,O=Example`.
+    pub subject: String,
+    /// Its subject alternative names (DNS names, IP addresses, e-mail addresses, URIs), as text.
+    pub sans: Vec<String>,
+    /// SHA-256 of the certificate (DER), 64 lowercase hex digits.
+    pub fingerprint: String,
+    /// SHA-256 of its public key (SubjectPublicKeyInfo, DER), 64 lowercase hex digits.
+    pub spki_fingerprint: String,
+}
+
+impl ClientCertificate {
+    /// Whether `fingerprint` (canonical form) names this certificate or its key.
+    pub fn matches(&self, fingerprint: &str) -> bool {
+        self.fingerprint == fingerprint || self.spki_fingerprint == fingerprint
     }
 }
 

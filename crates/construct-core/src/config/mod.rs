@@ -14,6 +14,7 @@ mod kumiho;
 mod load;
 mod provider;
 mod realtime;
+mod tls;
 mod validate;
 
 use std::net::IpAddr;
@@ -31,6 +32,7 @@ pub use load::{
 };
 pub use provider::{ProviderConfig, ProviderKind};
 pub use realtime::{NodesConfig, TerminalConfig};
+pub use tls::{CertMapping, ClientAuthConfig, TlsConfig, normalize_fingerprint};
 pub use validate::{normalize_origin, validate};
 
 use ipnet::IpNet;
@@ -110,6 +112,8 @@ pub struct GatewayConfig {
     pub pairing: PairingConfig,
     /// `[gateway.websocket]`: limits every WebSocket shares.
     pub websocket: WebSocketConfig,
+    /// `[gateway.tls]`: HTTPS and client certificates.
+    pub tls: TlsConfig,
 }
 
 /// `[gateway.websocket]`: limits every WebSocket route shares.
@@ -196,6 +200,7 @@ impl Default for GatewayConfig {
             allow_query_token: false,
             pairing: PairingConfig::default(),
             websocket: WebSocketConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }

@@ -104,6 +104,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.kumiho.mode == super::KumihoMode::Remote && !is_http_url(&config.kumiho.api_url) {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
+    validate_tls(&g.tls).map_err(|(key, reason)| invalid(key, reason))?;
     if config.clawhub.enabled && !is_http_url(&config.clawhub.api_url) {
         return Err(invalid(
             "clawhub.api_url",
@@ -270,6 +271,64 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
     })
 }
 
+/// `[gateway.tls]`: the files it needs are named (their contents are checked when the server starts), pins
+/// and mapped fingerprints are well formed, and a mapping never grants more than a device could get.
+fn validate_tls(tls: &super::TlsConfig) -> Result<(), (&'static str, String)> {
+    let auth = &tls.client_auth;
+    if !(1..=300).contains(&tls.handshake_timeout_secs) {
+        return Err((
+            "gateway.tls.handshake_timeout_secs",
+            format!("must be between 1 and 300, got {}", tls.handshake_timeout_secs),
+        ));
+    }
+    if tls.enabled {
+        if tls.cert_path.is_none() {
+            return Err(("gateway.tls.cert_path", "is required when TLS is enabled".into()));
+        }
+        if tls.key_path.is_none() {
+            return Err(("gateway.tls.key_path", "is required when TLS is enabled".into()));
+        }
+    }
+    if !auth.enabled {
+        if !auth.map.is_empty() || !auth.pinned_certs.is_empty() {
+            return Err((
+                "gateway.tls.client_auth.enabled",
+                "must be true for pinned_certs or map to mean anything".into(),
+            ));
+        }
+        return Ok(());
+    }
+    if !tls.enabled {
+        return Err(("gateway.tls.client_auth.enabled", "needs gateway.tls.enabled".into()));
+    }
+    if auth.ca_cert_path.is_none() {
+        return Err((
+            "gateway.tls.client_auth.ca_cert_path",
+            "is required when client_auth is enabled".into(),
+        ));
+    }
+    for pin in &auth.pinned_certs {
+        if super::normalize_fingerprint(pin).is_none() {
+            return Err((
+                "gateway.tls.client_auth.pinned_certs",
+                format!("{pin:?} is not sha256:<64 hex digits>"),
+            ));
+        }
+    }
+    for mapping in &auth.map {
+        if super::normalize_fingerprint(&mapping.fingerprint).is_none() {
+            return Err((
+                "gateway.tls.client_auth.map",
+                format!("fingerprint {:?} is not sha256:<64 hex digits>", mapping.fingerprint),
+            ));
+        }
+        if mapping.scopes.is_empty() {
+            return Err(("gateway.tls.client_auth.map", "each mapping needs at least one scope".into()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +390,73 @@ mod tests {
         assert_eq!(key_of(with(|g| g.idempotency_ttl_secs = 0)), "gateway.idempotency_ttl_secs");
         assert_eq!(key_of(with(|g| g.host = "my.host.example".into())), "gateway.host");
         assert_eq!(with(|g| g.host = "localhost".into()), Ok(()));
+    }
+
+    #[test]
+    fn tls_needs_its_files_and_well_formed_fingerprints() {
+        let on = |g: &mut GatewayConfig| {
+            g.tls.enabled = true;
+            g.tls.cert_path = Some("c.pem".into());
+            g.tls.key_path = Some("k.pem".into());
+        };
+        assert_eq!(with(on), Ok(()));
+        assert_eq!(key_of(with(|g| g.tls.enabled = true)), "gateway.tls.cert_path");
+        assert_eq!(
+            key_of(with(|g| {
+                on(g);
+                g.tls.key_path = None;
+            })),
+            "gateway.tls.key_path"
+        );
+        assert_eq!(key_of(with(|g| g.tls.client_auth.enabled = true)), "gateway.tls.client_auth.enabled");
+        let mutual = |g: &mut GatewayConfig| {
+            on(g);
+            g.tls.client_auth.enabled = true;
+            g.tls.client_auth.ca_cert_path = Some("ca.pem".into());
+        };
+        assert_eq!(with(mutual), Ok(()));
+        assert_eq!(
+            key_of(with(|g| {
+                mutual(g);
+                g.tls.client_auth.ca_cert_path = None;
+            })),
+            "gateway.tls.client_auth.ca_cert_path"
+        );
+        assert_eq!(
+            key_of(with(|g| {
+                mutual(g);
+                g.tls.client_auth.pinned_certs = vec!["sha256:12".into()];
+            })),
+            "gateway.tls.client_auth.pinned_certs"
+        );
+        let mapping = |fingerprint: &str, scopes| crate::config::CertMapping {
+            fingerprint: fingerprint.into(),
+            scopes,
+            name: None,
+        };
+        let good = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            with(|g| {
+                mutual(g);
+                g.tls.client_auth.map = vec![mapping(&good, crate::principal::Scopes::DEFAULT_DEVICE)];
+            }),
+            Ok(())
+        );
+        assert_eq!(
+            key_of(with(|g| {
+                mutual(g);
+                g.tls.client_auth.map = vec![mapping(&good, crate::principal::Scopes::NONE)];
+            })),
+            "gateway.tls.client_auth.map"
+        );
+        assert_eq!(
+            key_of(with(
+                |g| g.tls.client_auth.map = vec![mapping(&good, crate::principal::Scopes::DEFAULT_DEVICE)]
+            )),
+            "gateway.tls.client_auth.enabled",
+            "a mapping without client_auth would never apply"
+        );
+        assert_eq!(key_of(with(|g| g.tls.handshake_timeout_secs = 0)), "gateway.tls.handshake_timeout_secs");
     }
 
     #[test]
