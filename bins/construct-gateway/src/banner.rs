@@ -15,7 +15,7 @@ pub struct Banner<'a> {
 impl Banner<'_> {
     /// The base URL clients use.
     pub fn url(&self) -> String {
-        format!("http://{}{}", self.listening.addr, self.listening.prefix)
+        format!("{}://{}{}", self.listening.scheme, self.listening.addr, self.listening.prefix)
     }
 
     /// The banner's lines.
@@ -35,6 +35,7 @@ impl Banner<'_> {
             format!("  Data dir:    {}", self.listening.data_dir.display()),
             format!("  Config file: {config}"),
             format!("  Pairing:     {pairing}"),
+            format!("  TLS:         {}", self.listening.tls),
         ];
         if let Some(code) = &self.listening.pairing_code {
             let rule = "-".repeat(code.len() + 4);
@@ -71,6 +72,8 @@ mod tests {
             require_pairing: false,
             paired: false,
             pairing_code: None,
+            scheme: "http",
+            tls: "off",
         };
         let banner = Banner { listening: &listening, config_file: None };
         let text = banner.lines().join("\n");
@@ -86,5 +89,10 @@ mod tests {
             text.contains("POST http://[::1]:8080/construct/pair with header X-Pairing-Code: 042917"),
             "{text}"
         );
+
+        let secure = Listening { scheme: "https", tls: "mtls-required", ..unpaired };
+        let text = Banner { listening: &secure, config_file: None }.lines().join("\n");
+        assert!(text.contains("Listening:   https://[::1]:8080/construct"), "{text}");
+        assert!(text.contains("TLS:         mtls-required"), "{text}");
     }
 }

@@ -27,8 +27,19 @@ struct Status<'a> {
     uptime_secs: u64,
     bind: Bind<'a>,
     pairing: Pairing,
+    tls: Tls,
     store: &'static str,
     limits: Limits,
+}
+
+#[derive(Serialize)]
+struct Tls {
+    enabled: bool,
+    /// `off`, `tls`, `mtls-required` or `mtls-optional`.
+    posture: &'static str,
+    client_auth: bool,
+    pinned_certs: usize,
+    mapped_certs: usize,
 }
 
 #[derive(Serialize)]
@@ -37,6 +48,8 @@ struct Bind<'a> {
     port: u16,
     path_prefix: &'a str,
     public: bool,
+    /// `http://…` or `https://…`, with the prefix: where clients reach the gateway on this bind.
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -59,12 +72,26 @@ struct Limits {
 }
 
 async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
-    let g = &state.config().gateway;
+    let config = state.config();
+    let g = &config.gateway;
     let device_count = state.devices.device_count().await.map_err(store_unavailable)?;
     let body = Status {
         version: env!("CARGO_PKG_VERSION"),
         uptime_secs: state.started.elapsed().as_secs(),
-        bind: Bind { host: &g.host, port: g.port, path_prefix: g.prefix(), public: g.is_public_bind() },
+        bind: Bind {
+            host: &g.host,
+            port: g.port,
+            path_prefix: g.prefix(),
+            public: g.is_public_bind(),
+            url: format!("{}://{}{}", g.tls.scheme(), host_for_url(&g.host, g.port), g.prefix()),
+        },
+        tls: Tls {
+            enabled: g.tls.enabled,
+            posture: g.tls.posture(),
+            client_auth: g.tls.client_auth.enabled,
+            pinned_certs: g.tls.client_auth.pinned_certs.len(),
+            mapped_certs: g.tls.client_auth.map.len(),
+        },
         pairing: Pairing {
             required: g.require_pairing,
             paired: device_count > 0,
@@ -83,4 +110,9 @@ async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
         },
     };
     Ok(Json(body).into_response())
+}
+
+/// `host:port` as a URL authority (IPv6 in brackets).
+fn host_for_url(host: &str, port: u16) -> String {
+    if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }
 }

@@ -54,6 +54,7 @@ pub struct Authenticator {
     lockout: Arc<dyn LockoutState>,
     touched: RwLock<HashMap<String, Instant>>,
     node_token: Option<TokenHash>,
+    certificates: Vec<(String, Scopes, Option<String>)>,
 }
 
 impl Authenticator {
@@ -72,7 +73,32 @@ impl Authenticator {
             )),
             touched: RwLock::new(HashMap::new()),
             node_token: None,
+            certificates: Vec::new(),
         }
+    }
+
+    /// Accepts the TLS client certificates `[[gateway.tls.client_auth.map]]` lists as credentials.
+    pub fn with_certificates(mut self, map: &[construct_core::config::CertMapping]) -> Self {
+        self.certificates = map
+            .iter()
+            .filter_map(|m| {
+                let fingerprint = construct_core::config::normalize_fingerprint(&m.fingerprint)?;
+                Some((fingerprint, m.scopes, m.name.clone()))
+            })
+            .collect();
+        self
+    }
+
+    /// The principal a mapped client certificate stands for, or `None` when it is not mapped. The
+    /// certificate was verified by the TLS handshake (CA, validity, pins) before it got here.
+    pub fn authenticate_certificate(
+        &self,
+        certificate: &construct_core::principal::ClientCertificate,
+    ) -> Option<Principal> {
+        let (fingerprint, scopes, name) =
+            self.certificates.iter().find(|(f, _, _)| certificate.matches(f))?;
+        let id = format!("cert:{}", &fingerprint[..16]);
+        Some(Principal { kind: PrincipalKind::Certificate { id, name: name.clone() }, scopes: *scopes })
     }
 
     /// Accepts `token` (kept only as its SHA-256) from remote nodes, as `[nodes] auth_token` configures.

@@ -16,7 +16,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use construct_core::audit::{AuditEvent, AuditKind, record};
 use construct_core::limits::RateLimiter;
-use construct_core::principal::PrincipalKind;
+use construct_core::principal::{ClientCertificate, PrincipalKind};
 use construct_core::principal::{Principal, Scope};
 use construct_core::routes::{Access, RateClass};
 use construct_core::{ApiError, ErrorCode};
@@ -158,8 +158,10 @@ pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response>
             let node = guard.access == Access::Node;
             let (method, path) = (request.method().as_str().to_owned(), request.uri().path().to_owned());
             let query = request.uri().query().map(str::to_owned);
+            let certificate = request.extensions().get::<ClientCertificate>();
             let principal =
-                authenticated(guard, request.headers(), query.as_deref(), peer, key, ip, node).await?;
+                authenticated(guard, request.headers(), query.as_deref(), certificate, (peer, key, ip), node)
+                    .await?;
             let required = match guard.access {
                 Access::Scope(scope) => Some(scope),
                 // A node presenting the node token needs no scope; a device needs admin.
@@ -178,13 +180,15 @@ pub async fn admit(guard: &Guard, request: &mut Request) -> Result<(), Response>
 /// Who is calling a scoped or node route. Without pairing, the only caller is the operator at this
 /// machine: anything that did not come straight from loopback with a loopback Host (DNS rebinding) and
 /// same-origin Origin (CSRF) is not.
+///
+/// A TLS client certificate mapped in `[[gateway.tls.client_auth.map]]` authenticates a request that carries
+/// no bearer token; a token, when present, decides.
 async fn authenticated(
     guard: &Guard,
     headers: &HeaderMap,
     query: Option<&str>,
-    peer: SocketAddr,
-    key: ClientKey,
-    ip: std::net::IpAddr,
+    certificate: Option<&ClientCertificate>,
+    (peer, key, ip): (SocketAddr, ClientKey, std::net::IpAddr),
     node: bool,
 ) -> Result<Principal, Response> {
     let context = &guard.context;
@@ -198,6 +202,12 @@ async fn authenticated(
         .into_response());
     }
     let authenticator = &context.authenticator;
+    if authenticator.requires_pairing()
+        && crate::authenticator::bearer_token(headers, query).is_none()
+        && let Some(principal) = certificate.and_then(|c| authenticator.authenticate_certificate(c))
+    {
+        return Ok(principal);
+    }
     let result = if node {
         authenticator.authenticate_node(headers, query, key, ip).await
     } else {
@@ -230,7 +240,10 @@ fn local_host_and_origin(headers: &HeaderMap) -> bool {
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
-        Some(origin) => origin.strip_prefix("http://").is_some_and(|rest| rest.eq_ignore_ascii_case(host)),
+        Some(origin) => origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(host)),
     }
 }
 

@@ -213,7 +213,8 @@ impl GatewayBuilder {
 
         let auth = Arc::new(AuthContext {
             authenticator: Authenticator::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway)
-                .with_node_token(state.config.nodes.auth_token.as_ref().map(|t| t.expose())),
+                .with_node_token(state.config.nodes.auth_token.as_ref().map(|t| t.expose()))
+                .with_certificates(&state.config.gateway.tls.client_auth.map),
             limiter: Arc::new(GatewayRateLimiter::from_config(gateway)),
             resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
         });
@@ -373,7 +374,19 @@ impl GatewayBuilder {
         }
         let app = app.fallback(routes::not_found);
         let app = nest_under_prefix(app, gateway.prefix());
-        Ok(Gateway { router: middleware::stack(app), state, pairing, route_table, workers, sockets_closing })
+        let tls = match &state.config.gateway.tls {
+            tls if tls.enabled => Some(Arc::new(construct_tls::TlsServer::new(tls)?)),
+            _ => None,
+        };
+        Ok(Gateway {
+            router: middleware::stack(app),
+            state,
+            pairing,
+            route_table,
+            workers,
+            sockets_closing,
+            tls,
+        })
     }
 }
 
@@ -413,6 +426,7 @@ pub struct Gateway {
     route_table: Vec<MountedRoute>,
     workers: Option<Arc<Workers>>,
     sockets_closing: CancellationToken,
+    tls: Option<Arc<construct_tls::TlsServer>>,
 }
 
 /// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
@@ -508,6 +522,7 @@ impl Gateway {
         let options = ServeOptions {
             header_read_timeout: Duration::from_secs(gateway.request_timeout_secs),
             max_connections: gateway.max_connections,
+            tls: self.tls.clone(),
             ..ServeOptions::default()
         };
         let state = self.state.clone();
@@ -528,6 +543,12 @@ impl Gateway {
             pool.join(grace + Duration::from_secs(20)).await;
         }
         served
+    }
+
+    /// TLS, when `[gateway.tls]` enables it: [`construct_tls::TlsServer::reload`] re-reads the certificate
+    /// files (the binary calls it on SIGHUP; changes to the files are picked up on their own too).
+    pub fn tls(&self) -> Option<&Arc<construct_tls::TlsServer>> {
+        self.tls.as_ref()
     }
 
     /// The data directory.

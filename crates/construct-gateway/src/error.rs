@@ -33,6 +33,9 @@ pub enum GatewayError {
     /// The agent could not be built from `[provider]`.
     #[error("provider: {0}")]
     Agent(#[from] construct_agent::AgentError),
+    /// `[gateway.tls]` names files that cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] construct_tls::TlsError),
     /// Another I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -31,6 +31,10 @@ pub struct Listening {
     pub paired: bool,
     /// The one-time pairing code, when pairing is required and no device is paired yet.
     pub pairing_code: Option<String>,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// The TLS posture: `off`, `tls`, `mtls-required` or `mtls-optional`.
+    pub tls: &'static str,
 }
 
 /// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it (devices, audit log,
@@ -58,6 +62,9 @@ pub async fn run_gateway_logged(
 ) -> Result<(), GatewayError> {
     // Listen for signals first: a SIGTERM that arrives while we start must stop us cleanly, not kill us.
     let shutdown = ShutdownSignal::install()?;
+    // SIGHUP reloads the TLS certificates; caught from the start so an early one cannot kill us.
+    #[cfg(unix)]
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     ensure_data_dir(&loaded.data_dir)?;
     let store = SqliteStore::open_in(&loaded.data_dir)?;
     // Another process (the CLI) may change devices while we run; notice within a second.
@@ -109,7 +116,19 @@ pub async fn run_gateway_logged(
         require_pairing: state.config.gateway.require_pairing,
         paired: state.devices.device_count().await.map(|n| n > 0).unwrap_or(false),
         pairing_code: gateway.pairing().ensure_initial_code().await.ok().flatten().map(|c| c.code),
+        scheme: state.config.gateway.tls.scheme(),
+        tls: state.config.gateway.tls.posture(),
     };
+    #[cfg(unix)]
+    if let (Some(tls), Some(mut hangup)) = (gateway.tls().cloned(), hangup) {
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                let server = Arc::clone(&tls);
+                let outcome = tokio::task::spawn_blocking(move || server.reload()).await.ok();
+                construct_tls::log_reload(outcome, "SIGHUP");
+            }
+        });
+    }
     on_listening(&listening);
     gateway.serve(listener, shutdown.recv()).await
 }

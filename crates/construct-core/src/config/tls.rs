@@ -36,6 +36,23 @@ impl Default for TlsConfig {
     }
 }
 
+impl TlsConfig {
+    /// `https` when TLS is on, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.enabled { "https" } else { "http" }
+    }
+
+    /// One word for banners and status: `off`, `tls`, `mtls-required` or `mtls-optional`.
+    pub fn posture(&self) -> &'static str {
+        match (self.enabled, self.client_auth.enabled, self.client_auth.require_client_cert) {
+            (false, _, _) => "off",
+            (true, false, _) => "tls",
+            (true, true, true) => "mtls-required",
+            (true, true, false) => "mtls-optional",
+        }
+    }
+}
+
 /// `[gateway.tls.client_auth]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
