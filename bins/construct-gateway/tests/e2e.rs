@@ -48,7 +48,13 @@ fn start(home: &Path, extra: &[&str]) -> Running {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.trim().strip_prefix("Listening:") {
-                let _ = tx.send(url.trim().trim_start_matches("http://").to_owned());
+                let url = url.trim();
+                let _ = tx.send(
+                    url.strip_prefix("https://")
+                        .or_else(|| url.strip_prefix("http://"))
+                        .unwrap_or(url)
+                        .to_owned(),
+                );
             }
         }
     });
@@ -88,7 +94,11 @@ fn http_with_body(
 }
 
 fn sigterm(child: &Child) {
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    signal(child, "-TERM");
+}
+
+fn signal(child: &Child, which: &str) {
+    let status = Command::new("kill").args([which, &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
 }
 
@@ -481,7 +491,13 @@ fn kumiho_serve_shares_the_embedded_store_with_a_remote_mode_gateway() {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.trim().strip_prefix("Listening:") {
-                let _ = tx.send(url.trim().trim_start_matches("http://").to_owned());
+                let url = url.trim();
+                let _ = tx.send(
+                    url.strip_prefix("https://")
+                        .or_else(|| url.strip_prefix("http://"))
+                        .unwrap_or(url)
+                        .to_owned(),
+                );
             }
         }
     });
@@ -506,4 +522,104 @@ fn kumiho_serve_shares_the_embedded_store_with_a_remote_mode_gateway() {
     let _ = gateway.wait();
     sigterm(&kumiho);
     assert!(wait_with_deadline(&mut kumiho, Duration::from_secs(15)).success());
+}
+
+/// `GET path` over TLS trusting only `ca`; the status code, or the TLS error.
+fn https_get(addr: SocketAddr, ca: &construct_tls::testing::Authority, path: &str) -> Result<u16, String> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from_pem_slice(ca.pem().as_bytes()).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    write!(tls, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut raw = String::new();
+    let _ = tls.read_to_string(&mut raw);
+    raw.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| format!("no HTTP answer: {raw:?}"))
+}
+
+#[test]
+fn https_is_served_and_sighup_reloads_the_certificate_without_stopping() {
+    use construct_tls::testing::{Authority, Usage};
+    let home = tempfile::tempdir().unwrap();
+    let first = Authority::new("First CA");
+    let (cert, key) = first.issue("localhost", &["localhost"], Usage::Server).write(home.path(), "server");
+    let config = home.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[gateway.tls]\nenabled = true\ncert_path = {:?}\nkey_path = {:?}\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mut gw = start(home.path(), &["--config", config.to_str().unwrap()]);
+    assert_eq!(https_get(gw.addr, &first, "/health"), Ok(200));
+    // SIGHUP neither kills the gateway (the default action would) nor drops the certificate in force.
+    signal(&gw.child, "-HUP");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(gw.child.try_wait().unwrap().is_none(), "still running after SIGHUP");
+    assert_eq!(https_get(gw.addr, &first, "/health"), Ok(200));
+    // New files, then SIGHUP: the new certificate is served.
+    let second = Authority::new("Second CA");
+    second.issue("localhost", &["localhost"], Usage::Server).write(home.path(), "server");
+    signal(&gw.child, "-HUP");
+    let mut served = Err(String::new());
+    for _ in 0..50 {
+        served = https_get(gw.addr, &second, "/health");
+        if served.is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(served, Ok(200));
+    sigterm(&gw.child);
+    assert!(wait_with_deadline(&mut gw.child, Duration::from_secs(20)).success());
+}
+
+#[test]
+fn tls_files_that_cannot_be_used_stop_startup_naming_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("gateway.toml");
+    let missing = home.path().join("missing.crt");
+    std::fs::write(
+        &config,
+        format!(
+            "[gateway.tls]\nenabled = true\ncert_path = {:?}\nkey_path = {:?}\n",
+            missing.display().to_string(),
+            missing.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = run(
+        home.path(),
+        &[
+            "--port",
+            "0",
+            "--data-dir",
+            home.path().join("data").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("certificate file")
+            && stderr.contains("missing.crt")
+            && stderr.contains("cannot be read"),
+        "{stderr}"
+    );
 }
