@@ -8,7 +8,8 @@
 //! Scenarios: the gateway's `GET /health` (goal ≥ 0.85 of bare), and an authenticated `GET /api/status`
 //! (token lookup in SQLite, rate limiter, goal ≥ 0.70), both against bare `GET /health`. Then the GCRA
 //! limiter alone: memory for a million clients and checks per second from two threads. Then the realtime
-//! figures of [`crate::bench_realtime`]: memory per idle WebSocket and SSE fan-out lag.
+//! figures of [`crate::bench_realtime`]: memory per idle WebSocket and SSE fan-out lag. Last, TLS
+//! ([`crate::bench_tls`]): keep-alive requests and new connections per second over HTTPS against plain HTTP.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -24,10 +25,10 @@ use http_body_util::{BodyExt, Empty};
 use crate::ci::{cargo, workspace_root};
 
 #[derive(Debug, Clone, Copy)]
-struct Settings {
-    seconds: u64,
-    connections: usize,
-    rounds: usize,
+pub(crate) struct Settings {
+    pub(crate) seconds: u64,
+    pub(crate) connections: usize,
+    pub(crate) rounds: usize,
 }
 
 fn parse_settings(args: &[String]) -> anyhow::Result<Settings> {
@@ -67,10 +68,10 @@ fn release_bin(name: &str) -> PathBuf {
     target.join("release").join(name)
 }
 
-struct Server {
-    name: &'static str,
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Server {
+    pub(crate) name: &'static str,
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -96,13 +97,20 @@ fn wait_until_listening(addr: SocketAddr) -> anyhow::Result<()> {
 }
 
 fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
+    start_gateway_with(scratch, "gateway", "")
+}
+
+/// A release gateway with the benchmark's base configuration plus `extra` TOML, its data under `scratch`.
+pub(crate) fn start_gateway_with(scratch: &Path, name: &'static str, extra: &str) -> anyhow::Result<Server> {
     let port = free_port()?;
-    let config = scratch.join("gateway.toml");
+    let config = scratch.join(format!("{name}.toml"));
     // The API limiter stays in the path but set high enough not to refuse the benchmark's own load.
     std::fs::write(
         &config,
-        "[gateway]\napi_rate_limit_per_minute = 4000000000\nmax_connections = 4096\n\n\
-         [gateway.websocket]\nmax_connections_per_client = 5000\n",
+        format!(
+            "[gateway]\napi_rate_limit_per_minute = 4000000000\nmax_connections = 4096\n\n\
+             [gateway.websocket]\nmax_connections_per_client = 5000\n{extra}"
+        ),
     )?;
     let child = Command::new(release_bin("construct-gateway"))
         .env_clear()
@@ -111,13 +119,13 @@ fn start_gateway(scratch: &Path) -> anyhow::Result<Server> {
         .args(["--port", &port.to_string(), "--config"])
         .arg(&config)
         .arg("--data-dir")
-        .arg(scratch.join("data"))
+        .arg(scratch.join(format!("{name}-data")))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .context("starting construct-gateway")?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let server = Server { name: "gateway", child, addr };
+    let server = Server { name, child, addr };
     wait_until_listening(addr)?;
     Ok(server)
 }
@@ -187,6 +195,7 @@ pub fn run_measurement(args: &[String]) -> anyhow::Result<()> {
     limiter_figures();
     runtime.block_on(crate::bench_realtime::ws_memory(gateway.addr, gateway.child.id(), &token))?;
     runtime.block_on(crate::bench_realtime::sse_fanout())?;
+    crate::bench_tls::figures(&runtime, &settings, scratch.path(), &gateway)?;
     Ok(())
 }
 
@@ -199,14 +208,25 @@ fn compare(
     gateway: &Server,
     scenario: &Scenario<'_>,
 ) -> anyhow::Result<u64> {
-    println!(
-        "\n{}: closed-loop HTTP/1.1 keep-alive, {} connections, {} s per round, {} rounds each",
+    let baseline = (bare, Target::plain("/health", None));
+    let measured = (gateway, Target::plain(scenario.path, scenario.authorization.clone()));
+    let heading = format!(
+        "{}: closed-loop HTTP/1.1 keep-alive, {} connections, {} s per round, {} rounds each",
         scenario.label, settings.connections, settings.seconds, settings.rounds
     );
-    let targets = [
-        (bare, Target { path: "/health", authorization: None }),
-        (gateway, Target { path: scenario.path, authorization: scenario.authorization.clone() }),
-    ];
+    rounds(runtime, settings, &heading, [baseline, measured], (scenario.label, scenario.goal))
+}
+
+/// Runs `targets[0]` (the baseline) and `targets[1]` in alternating rounds and prints each round, the
+/// totals and the median per-round ratio of the second to the first; returns the number of failures.
+pub(crate) fn rounds(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    heading: &str,
+    targets: [(&Server, Target); 2],
+    (label, goal): (&str, f64),
+) -> anyhow::Result<u64> {
+    println!("\n{heading}");
     // Warm both up (connection setup, allocator, CPU caches) before measuring.
     for (server, target) in &targets {
         runtime.block_on(drive(server.addr, target.clone(), settings.connections, Duration::from_secs(1)))?;
@@ -226,7 +246,7 @@ fn compare(
                 Duration::from_secs(settings.seconds),
             ))?;
             let rps = outcome.ok as f64 / outcome.elapsed.as_secs_f64();
-            println!("round {round}: {:<10} {rps:>10.0} req/s  ({} errors)", server.name, outcome.errors);
+            println!("round {round}: {:<12} {rps:>10.0} req/s  ({} errors)", server.name, outcome.errors);
             totals[i].0 += outcome.ok;
             totals[i].1 += outcome.errors;
             totals[i].2 += outcome.elapsed;
@@ -237,12 +257,12 @@ fn compare(
     ratios.sort_by(f64::total_cmp);
     let median = ratios[ratios.len() / 2];
     let rps = |t: (u64, u64, Duration)| t.0 as f64 / t.2.as_secs_f64();
-    println!("bare axum GET /health: {:>10.0} req/s", rps(totals[0]));
-    println!("gateway {}: {:>10.0} req/s", scenario.label, rps(totals[1]));
+    println!("{} {}: {:>10.0} req/s", targets[0].0.name, targets[0].1.path, rps(totals[0]));
+    println!("{} {}: {:>10.0} req/s", targets[1].0.name, label, rps(totals[1]));
     println!(
-        "median per-round ratio gateway/bare for {}: {median:.3} (goal >= {:.2}; rounds {:.3}..{:.3})",
-        scenario.label,
-        scenario.goal,
+        "median per-round ratio {}/{} for {label}: {median:.3} (goal >= {goal:.2}; rounds {:.3}..{:.3})",
+        targets[1].0.name,
+        targets[0].0.name,
         ratios[0],
         ratios[ratios.len() - 1]
     );
@@ -335,11 +355,22 @@ fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
-/// What a client requests.
+/// What one closed-loop client asks for.
 #[derive(Clone)]
-struct Target {
-    path: &'static str,
-    authorization: Option<String>,
+pub(crate) struct Target {
+    pub(crate) path: &'static str,
+    pub(crate) authorization: Option<String>,
+    /// Over TLS with this connector (server name `localhost`).
+    pub(crate) tls: Option<tokio_rustls::TlsConnector>,
+    /// A new connection (and handshake) for every request, closed by the server after its answer.
+    pub(crate) fresh: bool,
+}
+
+impl Target {
+    /// Keep-alive plain HTTP.
+    pub(crate) fn plain(path: &'static str, authorization: Option<String>) -> Self {
+        Self { path, authorization, tls: None, fresh: false }
+    }
 }
 
 struct Outcome {
@@ -385,8 +416,35 @@ async fn client_loop(
     ok: &AtomicU64,
     stop: &AtomicBool,
 ) -> anyhow::Result<()> {
-    let stream = tokio::net::TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
+    while !stop.load(Ordering::Relaxed) {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        match &target.tls {
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from("localhost")?;
+                let stream = connector.connect(name, stream).await?;
+                requests(stream, addr, target, ok, stop).await?;
+            }
+            None => requests(stream, addr, target, ok, stop).await?,
+        }
+        if !target.fresh {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Sends requests over one connection until `stop`, or just one when the target wants fresh connections.
+async fn requests<S>(
+    stream: S,
+    addr: SocketAddr,
+    target: &Target,
+    ok: &AtomicU64,
+    stop: &AtomicBool,
+) -> anyhow::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(connection);
@@ -395,6 +453,10 @@ async fn client_loop(
         let mut request = hyper::Request::get(target.path).header(hyper::header::HOST, authority.as_str());
         if let Some(authorization) = &target.authorization {
             request = request.header(hyper::header::AUTHORIZATION, authorization.as_str());
+        }
+        if target.fresh {
+            // The server closes, so its side keeps the TIME_WAIT and the client's ports do not run out.
+            request = request.header(hyper::header::CONNECTION, "close");
         }
         let request = request.body(Empty::<Bytes>::new())?;
         sender.ready().await?;
@@ -405,6 +467,9 @@ async fn client_loop(
             bail!("unexpected status {status}");
         }
         ok.fetch_add(1, Ordering::Relaxed);
+        if target.fresh {
+            break;
+        }
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_realtime;
+mod bench_tls;
 mod ci;
 
 use std::process::ExitCode;
