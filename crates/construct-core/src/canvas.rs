@@ -75,6 +75,79 @@ pub trait CanvasStore: Send + Sync {
     async fn clear(&self, canvas_id: &str) -> Result<bool, StoreError>;
 }
 
+/// The bus event announcing a new frame (or a `clear`).
+pub const CANVAS_UPDATED: &str = "canvas_updated";
+
+/// Why a frame was not rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// The id is outside `[A-Za-z0-9_.-]{1,128}`.
+    #[error("Canvas ids are 1-128 characters of A-Z a-z 0-9 _ - .")]
+    InvalidId,
+    /// The content type is not one of [`CONTENT_TYPES`].
+    #[error("Invalid content_type '{0}'. Allowed: html, svg, markdown, text")]
+    InvalidContentType(String),
+    /// The content is over [`MAX_CONTENT_BYTES`].
+    #[error("Content exceeds maximum size of {MAX_CONTENT_BYTES} bytes")]
+    TooLarge,
+    /// [`MAX_CANVASES`] canvases hold content already.
+    #[error("Maximum canvas count reached. Clear unused canvases first.")]
+    TooManyCanvases,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Renders a frame onto `canvas_id` and announces it on `events` (`canvas_updated {canvas_id, frame}`), which
+/// is how live viewers on any gateway sharing the bus see it. The one way frames are rendered: the REST API
+/// and the MCP tools both come here.
+pub async fn render_frame(
+    store: &dyn CanvasStore,
+    events: &dyn crate::events::EventBus,
+    canvas_id: &str,
+    content_type: &str,
+    content: &str,
+) -> Result<CanvasFrame, RenderError> {
+    if !valid_canvas_id(canvas_id) {
+        return Err(RenderError::InvalidId);
+    }
+    if !CONTENT_TYPES.contains(&content_type) {
+        return Err(RenderError::InvalidContentType(content_type.chars().take(40).collect()));
+    }
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(RenderError::TooLarge);
+    }
+    let frame = CanvasFrame::new(content_type, content);
+    if !store.render(canvas_id, &frame).await? {
+        return Err(RenderError::TooManyCanvases);
+    }
+    announce(events, canvas_id, &frame).await;
+    Ok(frame)
+}
+
+/// Clears `canvas_id` and, when it held content, announces a `clear` frame; whether it held content.
+pub async fn clear_canvas(
+    store: &dyn CanvasStore,
+    events: &dyn crate::events::EventBus,
+    canvas_id: &str,
+) -> Result<bool, RenderError> {
+    if !valid_canvas_id(canvas_id) {
+        return Err(RenderError::InvalidId);
+    }
+    let cleared = store.clear(canvas_id).await?;
+    if cleared {
+        announce(events, canvas_id, &CanvasFrame::new("clear", "")).await;
+    }
+    Ok(cleared)
+}
+
+async fn announce(events: &dyn crate::events::EventBus, canvas_id: &str, frame: &CanvasFrame) {
+    let payload = serde_json::json!({"canvas_id": canvas_id, "frame": frame});
+    if let Err(error) = events.publish(CANVAS_UPDATED, payload).await {
+        tracing::warn!(%error, "cannot announce a canvas frame");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

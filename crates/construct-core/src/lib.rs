@@ -34,6 +34,7 @@ pub mod extract;
 pub mod history;
 pub mod idempotency;
 pub mod limits;
+pub mod nodes;
 pub mod principal;
 pub mod queue;
 pub mod readiness;

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::{IntoResponse, Response};
 use construct_auth::Client;
-use construct_core::canvas::{CONTENT_TYPES, CanvasFrame, MAX_CONTENT_BYTES, valid_canvas_id};
+use construct_core::canvas::{MAX_CONTENT_BYTES, RenderError, clear_canvas, render_frame, valid_canvas_id};
 use construct_core::events::Delivery;
 use construct_core::extract::{Json, Path};
 use construct_core::{ApiError, ErrorCode};
@@ -25,8 +25,7 @@ use crate::RealtimeState;
 use crate::sessions_api::store_error;
 use crate::ws::{Frame, PROTOCOL};
 
-/// The bus event announcing a new frame (or a `clear`).
-pub const CANVAS_UPDATED: &str = "canvas_updated";
+pub use construct_core::canvas::CANVAS_UPDATED;
 /// The body limit of `POST /api/canvas/{id}`: the content limit plus room for JSON escaping.
 pub const RENDER_BODY_LIMIT: usize = MAX_CONTENT_BYTES * 2 + 4096;
 
@@ -90,35 +89,26 @@ fn html() -> String {
     "html".to_owned()
 }
 
+/// The envelope for a refused render.
+fn render_error(error: RenderError) -> ApiError {
+    let (status, code) = match &error {
+        RenderError::InvalidId => (StatusCode::BAD_REQUEST, INVALID_CANVAS_ID),
+        RenderError::InvalidContentType(_) => (StatusCode::BAD_REQUEST, INVALID_CONTENT_TYPE),
+        RenderError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, CONTENT_TOO_LARGE),
+        RenderError::TooManyCanvases => (StatusCode::TOO_MANY_REQUESTS, CANVAS_LIMIT),
+        RenderError::Store(store) => return store_error(store.clone()),
+    };
+    ApiError::new(status, code, error.to_string())
+}
+
 pub(crate) async fn render(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
     Json(body): Json<Render>,
 ) -> Result<Response, ApiError> {
-    checked(&id)?;
-    if !CONTENT_TYPES.contains(&body.content_type.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            INVALID_CONTENT_TYPE,
-            format!("Invalid content_type '{}'. Allowed: {CONTENT_TYPES:?}", body.content_type),
-        ));
-    }
-    if body.content.len() > MAX_CONTENT_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            CONTENT_TOO_LARGE,
-            format!("Content exceeds maximum size of {MAX_CONTENT_BYTES} bytes"),
-        ));
-    }
-    let frame = CanvasFrame::new(&body.content_type, &body.content);
-    if !state.0.canvas.render(&id, &frame).await.map_err(store_error)? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            CANVAS_LIMIT,
-            "Maximum canvas count reached. Clear unused canvases first.",
-        ));
-    }
-    state.0.publish(CANVAS_UPDATED, json!({"canvas_id": id, "frame": frame})).await;
+    let frame = render_frame(&*state.0.canvas, &*state.0.events, &id, &body.content_type, &body.content)
+        .await
+        .map_err(render_error)?;
     Ok((StatusCode::CREATED, Json(json!({ "canvas_id": id, "frame": frame }))).into_response())
 }
 
@@ -126,11 +116,7 @@ pub(crate) async fn clear(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    checked(&id)?;
-    if state.0.canvas.clear(&id).await.map_err(store_error)? {
-        let frame = CanvasFrame::new("clear", "");
-        state.0.publish(CANVAS_UPDATED, json!({"canvas_id": id, "frame": frame})).await;
-    }
+    clear_canvas(&*state.0.canvas, &*state.0.events, &id).await.map_err(render_error)?;
     Ok(Json(json!({ "canvas_id": id, "status": "cleared" })))
 }
 

@@ -19,9 +19,10 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use construct_auth::Client;
 use construct_core::extract::{Json, Path};
+use construct_core::nodes::NodeDirectory;
 use construct_core::{ApiError, ErrorCode};
 use http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -42,35 +43,7 @@ pub const MAX_NAME_LEN: usize = 128;
 /// Capabilities a node may advertise.
 pub const MAX_CAPABILITIES: usize = 256;
 
-/// One advertised capability.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Capability {
-    /// Its name.
-    pub name: String,
-    /// What it does.
-    #[serde(default)]
-    pub description: String,
-    /// JSON schema of its arguments.
-    #[serde(default = "empty_schema")]
-    pub parameters: Value,
-}
-
-fn empty_schema() -> Value {
-    json!({"type": "object", "properties": {}})
-}
-
-/// The result of an invocation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InvokeResult {
-    /// The call's id.
-    pub call_id: String,
-    /// Whether the node reported success.
-    pub success: bool,
-    /// What it returned.
-    pub output: String,
-    /// Its error, when it failed.
-    pub error: Option<String>,
-}
+pub use construct_core::nodes::{Capability, InvokeError, InvokeResult};
 
 struct Node {
     connection: u64,
@@ -98,19 +71,6 @@ pub enum RegisterError {
     Taken,
     /// `max_nodes` are registered.
     Full,
-}
-
-/// Why an invocation failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvokeError {
-    /// No such node.
-    NotFound,
-    /// The node does not advertise the capability.
-    UnknownCapability,
-    /// No answer in time.
-    Timeout,
-    /// The node went away first.
-    Disconnected,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -182,14 +142,17 @@ impl NodeRegistry {
             let _ = call.reply.send(result);
         }
     }
+}
 
+#[async_trait::async_trait]
+impl NodeDirectory for NodeRegistry {
     /// The nodes and their capabilities, by id.
-    pub fn list(&self) -> Vec<(String, Vec<Capability>)> {
+    fn list(&self) -> Vec<(String, Vec<Capability>)> {
         lock(&self.nodes).iter().map(|(id, n)| (id.clone(), n.capabilities.clone())).collect()
     }
 
     /// Invokes `capability` on `node_id` and waits up to `timeout` for its result.
-    pub async fn invoke(
+    async fn invoke(
         &self,
         node_id: &str,
         capability: &str,
