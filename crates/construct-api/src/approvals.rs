@@ -8,7 +8,7 @@
 //! `human_approval_resolved {run_id, step_id, approved, feedback}` for the operator that runs the workflow.
 
 use axum::extract::State;
-use construct_core::approvals::{Approval, DEFAULT_TTL, Registered};
+use construct_core::approvals::{Approval, DEFAULT_TTL, Registered, request_approval};
 use construct_core::extract::{Json, Path};
 use construct_core::{ApiError, ErrorCode};
 use http::StatusCode;
@@ -79,7 +79,10 @@ pub(crate) async fn channel_event(
             created_at: now,
             expires_at: now + DEFAULT_TTL,
         };
-        if state.approvals.register(approval).await.map_err(store_unavailable)? == Registered::Full {
+        let registered = request_approval(&*state.approvals, &*state.events, approval, &title)
+            .await
+            .map_err(store_unavailable)?;
+        if registered == Registered::Full {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 TOO_MANY_APPROVALS,
@@ -87,8 +90,6 @@ pub(crate) async fn channel_event(
             )
             .with_retry_after(60));
         }
-        let event = json!({"run_id": run_id, "step_id": step_id, "workflow_name": workflow, "title": title, "message": message});
-        state.publish("human_approval_request", event).await;
     }
     Ok(Json(json!({ "ok": true })))
 }

@@ -139,35 +139,6 @@ fn restore_masked(
     Ok(touched)
 }
 
-/// Writes `bytes` to `path` so that a reader sees the old file or the new one, never a mix: a private
-/// (0600) temporary file in the same directory, synced, then renamed over it.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
-    let temp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), uuid::Uuid::new_v4().simple()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written?;
-    #[cfg(unix)]
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
 /// The sections of `old` and `new` that differ, each with whether this process applies it at once.
 /// `kumiho` is live unless its mode changes; a remote endpoint is re-pointed when the client allows it.
 fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str, bool)> {
@@ -263,7 +234,7 @@ pub(crate) async fn put_config(
     }
     let target = path.clone();
     let bytes = contents.into_bytes();
-    tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
+    tokio::task::spawn_blocking(move || construct_core::fsutil::write_private_atomically(&target, &bytes))
         .await
         .map_err(|_| ApiError::internal())?
         .map_err(|error| {

@@ -59,3 +59,28 @@ pub trait ApprovalStore: Send + Sync {
     /// Takes the run's approval if it is still waiting: exactly one caller gets it.
     async fn claim(&self, run_id: &str, now: OffsetDateTime) -> Result<Option<Approval>, StoreError>;
 }
+
+/// Stores `approval` and, when stored, announces it on `events` as `human_approval_request {run_id,
+/// step_id, workflow_name, title, message}`. The one way approvals are requested: the channel-events route
+/// and the MCP tool both come here.
+pub async fn request_approval(
+    store: &dyn ApprovalStore,
+    events: &dyn crate::events::EventBus,
+    approval: Approval,
+    title: &str,
+) -> Result<Registered, StoreError> {
+    let announcement = serde_json::json!({
+        "run_id": approval.run_id,
+        "step_id": approval.step_id,
+        "workflow_name": approval.workflow,
+        "title": title,
+        "message": approval.message,
+    });
+    let registered = store.register(approval).await?;
+    if registered == Registered::Stored
+        && let Err(error) = events.publish("human_approval_request", announcement).await
+    {
+        tracing::warn!(%error, "cannot announce an approval request");
+    }
+    Ok(registered)
+}

@@ -31,6 +31,7 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod fsutil;
 pub mod history;
 pub mod idempotency;
 pub mod limits;

@@ -323,6 +323,27 @@ impl GatewayBuilder {
         // Cancelled when the server begins to stop: open sockets close with 1001.
         let sockets_closing = CancellationToken::new();
         let session_queue = SessionQueue::default();
+        let nodes = Arc::new(NodeRegistry::new(state.config.nodes.max_nodes));
+        let node_timeout = Duration::from_secs(state.config.nodes.invoke_timeout_secs);
+        let mcp_config = &state.config.mcp;
+        let mcp = construct_mcp::McpState::new(
+            Arc::new(construct_mcp::tools::ToolBox {
+                canvas: Arc::clone(&self.canvas),
+                events: Arc::clone(&self.events),
+                nodes: Arc::clone(&nodes) as Arc<dyn construct_core::nodes::NodeDirectory>,
+                node_timeout,
+                kumiho: Arc::clone(&kumiho),
+                approvals: Arc::clone(&self.approvals),
+                sessions: Arc::clone(&self.sessions),
+            }),
+            Arc::new(construct_mcp::sessions::McpSessions::new(
+                Duration::from_secs(mcp_config.session_ttl_secs),
+                mcp_config.max_sessions,
+            )),
+            state.data_dir.clone(),
+            sockets_closing.clone(),
+        );
+        let mcp_enabled = mcp_config.enabled;
         let realtime = RealtimeState::new(RealtimeShared {
             events: Arc::clone(&self.events),
             ws: WsPolicy::new(gateway, sockets_closing.clone()),
@@ -332,9 +353,9 @@ impl GatewayBuilder {
             queue: session_queue,
             attached: Arc::default(),
             canvas: Arc::clone(&self.canvas),
-            nodes: Arc::new(NodeRegistry::new(state.config.nodes.max_nodes)),
+            nodes,
             nodes_enabled: state.config.nodes.enabled,
-            node_timeout: Duration::from_secs(state.config.nodes.invoke_timeout_secs),
+            node_timeout,
             terminals: Arc::new(Terminals::new(&state.config.terminal)),
             terminal_enabled: state.config.terminal.enabled,
             audit: Arc::clone(&self.audit),
@@ -346,6 +367,7 @@ impl GatewayBuilder {
         groups.extend(construct_webhooks::generic::route_groups(webhooks));
         groups.extend(construct_webhooks::channels::route_groups(channels));
         groups.extend(construct_realtime::route_groups(realtime));
+        groups.extend(construct_mcp::route_groups(mcp.clone()));
         groups.extend(self.groups);
         let mut app = Router::new();
         let mut route_table = Vec::new();
@@ -378,6 +400,7 @@ impl GatewayBuilder {
             tls if tls.enabled => Some(Arc::new(construct_tls::TlsServer::new(tls)?)),
             _ => None,
         };
+        let mcp = mcp_enabled.then_some(mcp);
         Ok(Gateway {
             router: middleware::stack(app),
             state,
@@ -386,6 +409,7 @@ impl GatewayBuilder {
             workers,
             sockets_closing,
             tls,
+            mcp,
         })
     }
 }
@@ -427,6 +451,7 @@ pub struct Gateway {
     workers: Option<Arc<Workers>>,
     sockets_closing: CancellationToken,
     tls: Option<Arc<construct_tls::TlsServer>>,
+    mcp: Option<construct_mcp::McpState>,
 }
 
 /// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
@@ -530,6 +555,17 @@ impl Gateway {
         let sockets_closing = self.sockets_closing.clone();
         let grace = self.workers.as_ref().map_or(Duration::ZERO, |w| w.settings.grace);
         let pool = self.spawn_workers(stop_workers.clone());
+        // The MCP server lives as long as the gateway serves; failing to start it is not fatal.
+        let mcp = match &self.mcp {
+            Some(mcp) => match mcp.start(stop_workers.clone()).await {
+                Ok(running) => Some(running),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot start the MCP server; /api/mcp answers 503");
+                    None
+                }
+            },
+            None => None,
+        };
         let shutdown = async move {
             shutdown.await;
             state.readiness.start_draining();
@@ -538,11 +574,27 @@ impl Gateway {
             sockets_closing.cancel();
         };
         let served = serve(listener, self.router, options, shutdown).await.map_err(GatewayError::Io);
+        if let (Some(state), Some(running)) = (&self.mcp, mcp) {
+            state.stopped();
+            running.stop().await;
+        }
         if let Some(pool) = pool {
             // The grace, plus time for a reply that is being sent to finish its retries.
             pool.join(grace + Duration::from_secs(20)).await;
         }
         served
+    }
+
+    /// Starts the MCP server now (for in-process embedders and tests that use [`Gateway::router`];
+    /// [`Gateway::serve`] starts it itself). `None` when `[mcp] enabled = false`.
+    pub async fn start_mcp(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Option<std::io::Result<construct_mcp::server::RunningMcp>> {
+        match &self.mcp {
+            Some(mcp) => Some(mcp.start(shutdown).await),
+            None => None,
+        }
     }
 
     /// TLS, when `[gateway.tls]` enables it: [`construct_tls::TlsServer::reload`] re-reads the certificate

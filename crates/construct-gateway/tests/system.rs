@@ -30,6 +30,7 @@ fn secrets() -> Vec<&'static str> {
         "sec-nodes",
         "sec-kumiho",
         "sec-clawhub",
+        "sec-mcp-header",
     ]
 }
 
@@ -70,6 +71,11 @@ async fn the_configuration_is_printed_with_every_secret_masked() {
         l.config.nodes.auth_token = Some(s("sec-nodes"));
         l.config.kumiho.service_token = Some(s("sec-kumiho"));
         l.config.clawhub.api_token = Some(s("sec-clawhub"));
+        l.config.mcp.servers = vec![construct_core::config::ExternalMcpServer {
+            name: "tools".into(),
+            url: "https://mcp.example/mcp".into(),
+            headers: [("authorization".to_owned(), s("sec-mcp-header"))].into(),
+        }];
     });
     let (admin, _) = pair_first(&h).await;
     let (status, _, body) = call(Method::GET, "/api/config").token(&admin).send(&h.router).await;

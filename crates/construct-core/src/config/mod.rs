@@ -12,6 +12,7 @@ mod env;
 mod harness;
 mod kumiho;
 mod load;
+mod mcp;
 mod provider;
 mod realtime;
 mod tls;
@@ -30,6 +31,7 @@ pub use load::{
     ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, config_file_to_write, ensure_data_dir, load,
     load_with_contents, probe_writable,
 };
+pub use mcp::{ExternalMcpServer, McpConfig};
 pub use provider::{ProviderConfig, ProviderKind};
 pub use realtime::{NodesConfig, TerminalConfig};
 pub use tls::{CertMapping, ClientAuthConfig, TlsConfig, normalize_fingerprint};
@@ -63,6 +65,8 @@ pub struct Config {
     pub workflows: WorkflowsConfig,
     /// `[clawhub]`: the skill registry the dashboard installs from.
     pub clawhub: ClawHubConfig,
+    /// `[mcp]`: the MCP server and external MCP servers.
+    pub mcp: McpConfig,
 }
 
 /// `[gateway]`: where the gateway listens and how it protects itself.

@@ -105,6 +105,30 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
     validate_tls(&g.tls).map_err(|(key, reason)| invalid(key, reason))?;
+    let mcp = &config.mcp;
+    if !(60..=86_400).contains(&mcp.session_ttl_secs) {
+        return Err(invalid(
+            "mcp.session_ttl_secs",
+            format!("must be between 60 and 86400, got {}", mcp.session_ttl_secs),
+        ));
+    }
+    if !(1..=10_000).contains(&mcp.max_sessions) {
+        return Err(invalid(
+            "mcp.max_sessions",
+            format!("must be between 1 and 10000, got {}", mcp.max_sessions),
+        ));
+    }
+    for server in &mcp.servers {
+        if server.name.trim().is_empty() || server.name.len() > 100 {
+            return Err(invalid("mcp.servers", "each server needs a name of 1 to 100 characters".into()));
+        }
+        if !is_http_url(&server.url) {
+            return Err(invalid(
+                "mcp.servers",
+                format!("{}: {:?} is not an http(s) URL", server.name, server.url),
+            ));
+        }
+    }
     if config.clawhub.enabled && !is_http_url(&config.clawhub.api_url) {
         return Err(invalid(
             "clawhub.api_url",

@@ -154,6 +154,7 @@ pub async fn mint_code(h: &Harness, admin: &str, body: Option<Value>) -> String 
 /// A gateway serving on a real loopback port, with a paired admin token.
 pub struct Live {
     pub addr: SocketAddr,
+    pub data_dir: std::path::PathBuf,
     pub token: String,
     pub events: std::sync::Arc<construct_store::MemoryEventBus>,
     pub sessions: std::sync::Arc<construct_store::MemorySessions>,
@@ -194,7 +195,8 @@ impl Live {
                 .await
                 .unwrap();
         });
-        Live { addr, token, events, sessions, stop: Some(stop), served: Some(served), _dir }
+        let data_dir = _dir.path().to_owned();
+        Live { addr, data_dir, token, events, sessions, stop: Some(stop), served: Some(served), _dir }
     }
 
     /// `ws://` URL of `path`.
