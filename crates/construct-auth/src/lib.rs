@@ -24,6 +24,7 @@ pub mod limiter;
 pub mod lockout;
 pub mod pairing;
 pub mod token;
+pub mod ws;
 
 pub use authenticator::{AuthError, Authenticator};
 pub use client::{ClientKey, ClientResolver};

@@ -20,7 +20,7 @@ pub mod session_queue;
 pub mod sessions_api;
 pub mod sse;
 pub mod terminal;
-pub mod ws;
+pub use construct_auth::ws;
 
 use std::sync::Arc;
 

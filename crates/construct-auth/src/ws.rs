@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use construct_auth::ClientKey;
+use crate::ClientKey;
 use construct_core::config::{GatewayConfig, WebSocketConfig, normalize_origin};
 use construct_core::{ApiError, ErrorCode};
 use futures_util::stream::{SplitSink, SplitStream};
