@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use crate::ClientKey;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use construct_core::config::{GatewayConfig, WebSocketConfig, normalize_origin};
 use construct_core::{ApiError, ErrorCode};
 use futures_util::stream::{SplitSink, SplitStream};

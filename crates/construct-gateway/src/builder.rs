@@ -323,6 +323,7 @@ impl GatewayBuilder {
         // Cancelled when the server begins to stop: open sockets close with 1001.
         let sockets_closing = CancellationToken::new();
         let session_queue = SessionQueue::default();
+        let ws_policy = WsPolicy::new(gateway, sockets_closing.clone());
         let nodes = Arc::new(NodeRegistry::new(state.config.nodes.max_nodes));
         let node_timeout = Duration::from_secs(state.config.nodes.invoke_timeout_secs);
         let mcp_config = &state.config.mcp;
@@ -342,11 +343,12 @@ impl GatewayBuilder {
             )),
             state.data_dir.clone(),
             sockets_closing.clone(),
+            ws_policy.clone(),
         );
         let mcp_enabled = mcp_config.enabled;
         let realtime = RealtimeState::new(RealtimeShared {
             events: Arc::clone(&self.events),
-            ws: WsPolicy::new(gateway, sockets_closing.clone()),
+            ws: ws_policy,
             sessions: Arc::clone(&self.sessions),
             session_persistence: gateway.session_persistence,
             agent: Arc::clone(&agent),

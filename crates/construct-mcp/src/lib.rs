@@ -6,8 +6,8 @@
 //!   tokens required, progress as notifications and as per-session Server-Sent Events;
 //! - [`sessions`]: MCP session tokens (hashed, expiring, never stored);
 //! - [`discovery`]: `<data-dir>/mcp.json` and [`discovery::discover`];
-//! - [`routes`]: `/api/mcp/discovery`, `/api/mcp/health`, `/api/mcp/session`, `/api/mcp/session/{id}/events`
-//!   and `/api/mcp/call`.
+//! - [`routes`]: `/api/mcp/discovery`, `/api/mcp/health`, `/api/mcp/session`, `/api/mcp/session/{id}/events`,
+//!   `/api/mcp/call`, and `WS /ws/mcp/events`, which relays a session's event stream through [`sse`].
 //!
 //! Invariants: the MCP listener binds loopback only; tokens exist only as hashes and only in this process;
 //! a tool reaches the gateway's state only through core traits.
@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod routes;
 pub mod server;
 pub mod sessions;
+pub mod sse;
 pub mod tools;
 
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ pub struct McpShared {
     pub http: reqwest::Client,
     /// Cancelled when the gateway begins to stop: open event streams end.
     pub closing: tokio_util::sync::CancellationToken,
+    /// How sockets are admitted (shared with every WebSocket route).
+    pub ws: construct_auth::ws::WsPolicy,
     url: RwLock<Option<String>>,
 }
 
@@ -57,6 +60,7 @@ impl McpState {
         sessions: Arc<McpSessions>,
         data_dir: PathBuf,
         closing: tokio_util::sync::CancellationToken,
+        ws: construct_auth::ws::WsPolicy,
     ) -> Self {
         Self(Arc::new(McpShared {
             tools,
@@ -64,6 +68,7 @@ impl McpState {
             data_dir,
             http: reqwest::Client::new(),
             closing,
+            ws,
             url: RwLock::new(None),
         }))
     }
@@ -111,6 +116,7 @@ pub fn route_groups(state: McpState) -> Vec<RouteGroup> {
         RouteGroup::new("mcp-chat", Access::Scope(Scope::Chat))
             .route("/api/mcp/session", post(routes::session))
             .route("/api/mcp/session/{id}/events", get(routes::session_events))
+            .route("/ws/mcp/events", get(routes::ws_events))
             .with_state(state.clone()),
         RouteGroup::new("mcp-call", Access::Scope(Scope::Chat))
             .timeout(CALL_TIMEOUT)

@@ -140,3 +140,116 @@ pub(crate) async fn call(
     })?;
     Ok(Json(json!({"tool": body.tool, "result": result})))
 }
+
+/// `?session_id=` of `WS /ws/mcp/events`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct EventsQuery {
+    session_id: String,
+}
+
+/// Close reasons are at most 123 bytes.
+fn reason(text: &str) -> String {
+    let mut cut = text.len().min(120);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text[..cut].to_owned()
+}
+
+/// `WS /ws/mcp/events?session_id=` (chat): the session's progress, read from the MCP server's event
+/// stream (Server-Sent Events) and relayed as one text frame per event. Checked before the upgrade: the
+/// session must be the caller's (404), the server must run (503), Origin and the per-client cap as every
+/// socket. An upstream that cannot be reached, or fails, closes the socket with 1011 and the reason.
+pub(crate) async fn ws_events(
+    State(state): State<McpState>,
+    Caller(caller): Caller,
+    construct_auth::Client(client): construct_auth::Client,
+    construct_core::extract::Query(query): construct_core::extract::Query<EventsQuery>,
+    headers: http::HeaderMap,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    use construct_auth::ws::{PROTOCOL, close};
+    use futures_util::StreamExt;
+
+    if !state.0.sessions.owned_by(&query.session_id, caller.id()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, SESSION_NOT_FOUND, "No such MCP session"));
+    }
+    let url = state.url().ok_or_else(unavailable)?;
+    let permit = state.0.ws.admit(&headers, client.key)?;
+    let events =
+        format!("{}/session/{}/events", url.trim_end_matches('/').trim_end_matches("/mcp"), query.session_id);
+    Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
+        let (mut reader, outbox) = state.0.ws.connect(socket, permit);
+        let answer = state
+            .0
+            .http
+            .get(&events)
+            .bearer_auth(state.0.sessions.bridge_token())
+            .header(http::header::ACCEPT, "text/event-stream")
+            .send();
+        let answer = match tokio::time::timeout(std::time::Duration::from_secs(5), answer).await {
+            Ok(Ok(answer)) if answer.status().is_success() => answer,
+            Ok(Ok(answer)) => {
+                outbox.close(close::INTERNAL, &reason(&format!("mcp upstream answered {}", answer.status()))).await;
+                return;
+            }
+            Ok(Err(error)) => {
+                let detail = error.without_url().to_string();
+                outbox.close(close::INTERNAL, &reason(&format!("mcp upstream unreachable: {detail}"))).await;
+                return;
+            }
+            Err(_) => {
+                outbox.close(close::INTERNAL, "mcp upstream unreachable: timed out").await;
+                return;
+            }
+        };
+        let mut body = answer.bytes_stream();
+        let mut parser = crate::sse::SseParser::default();
+        loop {
+            tokio::select! {
+                chunk = body.next() => match chunk {
+                    Some(Ok(bytes)) => {
+                        for event in parser.feed(&bytes) {
+                            if relay(&outbox, event).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Some(Err(error)) => {
+                        let detail = error.without_url().to_string();
+                        outbox.close(close::INTERNAL, &reason(&format!("mcp upstream failed: {detail}"))).await;
+                        return;
+                    }
+                    None => {
+                        if let Some(event) = parser.finish() {
+                            let _ = relay(&outbox, event);
+                        }
+                        outbox.close(close::NORMAL, "mcp event stream ended").await;
+                        return;
+                    }
+                },
+                frame = reader.next() => if frame.is_none() {
+                    return;
+                },
+            }
+        }
+    }))
+}
+
+/// One upstream event to the socket: progress verbatim (a lagging socket is told what it missed), and the
+/// upstream's own `lagged` notice as `{"type":"lagged","missed":n}`.
+fn relay(
+    outbox: &construct_auth::ws::Outbox,
+    event: crate::sse::SseEvent,
+) -> Result<(), construct_auth::ws::Closed> {
+    match event.event.as_deref() {
+        Some("lagged") => {
+            let missed = serde_json::from_str::<Value>(&event.data)
+                .ok()
+                .and_then(|v| v["missed"].as_u64())
+                .unwrap_or(0);
+            outbox.stream(&json!({"type": "lagged", "missed": missed}))
+        }
+        _ => outbox.stream_message(axum::extract::ws::Message::Text(event.data.into())),
+    }
+}

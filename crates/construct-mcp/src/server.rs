@@ -40,9 +40,14 @@ use crate::tools::{ToolBox, ToolError, catalogue};
 /// The MCP protocol revision this server is built for (as rmcp negotiates it).
 pub const PROTOCOL: &str = "2025-06-18";
 
-/// The session an MCP request authenticated as.
-#[derive(Debug, Clone)]
-struct Caller(String);
+/// Who an MCP request authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caller {
+    /// A session's token.
+    Session(String),
+    /// The gateway's WebSocket bridge (session event streams only).
+    Bridge,
+}
 
 /// The rmcp handler: lists the tool catalogue and runs calls through the tool box.
 #[derive(Clone)]
@@ -98,7 +103,10 @@ impl ServerHandler for Handler {
             .extensions
             .get::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>())
-            .map(|caller| caller.0.clone());
+            .and_then(|caller| match caller {
+                Caller::Session(id) => Some(id.clone()),
+                Caller::Bridge => None,
+            });
         let name = request.name.to_string();
         let mut progress = self.sessions.reporter(session.as_deref(), &name);
         // Progress for the MCP caller goes out in order through one forwarding task per call.
@@ -164,10 +172,16 @@ async fn authenticate(State(state): State<ListenerState>, mut request: Request, 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
-    let Some(session) = token.and_then(|t| state.sessions.authenticate(t)) else {
-        return unauthorized();
+    let Some(token) = token else { return unauthorized() };
+    let caller = match state.sessions.authenticate(token) {
+        Some(session) => Caller::Session(session),
+        // The bridge reads event streams; it cannot call tools.
+        None if request.uri().path().starts_with("/session/") && state.sessions.is_bridge(token) => {
+            Caller::Bridge
+        }
+        None => return unauthorized(),
     };
-    request.extensions_mut().insert(Caller(session));
+    request.extensions_mut().insert(caller);
     next.run(request).await
 }
 
@@ -206,7 +220,7 @@ async fn session_events(
     Path(id): Path<String>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Response {
-    if caller.0 != id {
+    if caller != Caller::Bridge && caller != Caller::Session(id.clone()) {
         return unauthorized();
     }
     match state.sessions.subscribe(&id) {

@@ -69,6 +69,8 @@ pub struct McpSessions {
     ttl: Duration,
     max: usize,
     sessions: Mutex<HashMap<String, Session>>,
+    bridge: [u8; 32],
+    bridge_token: String,
 }
 
 fn sha256(token: &str) -> [u8; 32] {
@@ -90,7 +92,8 @@ fn random_token() -> String {
 impl McpSessions {
     /// Sessions living `ttl`, at most `max` at once.
     pub fn new(ttl: Duration, max: usize) -> Self {
-        Self { ttl, max: max.max(1), sessions: Mutex::default() }
+        let bridge_token = random_token();
+        Self { ttl, max: max.max(1), sessions: Mutex::default(), bridge: sha256(&bridge_token), bridge_token }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
@@ -130,6 +133,17 @@ impl McpSessions {
             .iter()
             .find(|(_, s)| s.expires_at > now && bool::from(subtle_eq(&s.token_hash, &hash)))
             .map(|(id, _)| id.clone())
+    }
+
+    /// The credential the gateway's own WebSocket bridge presents to read any session's events (and
+    /// nothing else); it never leaves this process.
+    pub fn bridge_token(&self) -> &str {
+        &self.bridge_token
+    }
+
+    /// Whether `token` is the bridge's credential.
+    pub fn is_bridge(&self, token: &str) -> bool {
+        bool::from(subtle_eq(&self.bridge, &sha256(token)))
     }
 
     /// Whether `session_id` is live and was minted by `owner`.

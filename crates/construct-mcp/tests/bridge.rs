@@ -1,0 +1,163 @@
+//! `WS /ws/mcp/events`: a session's progress relayed from the MCP server's event stream.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use construct_auth::ClientInfo;
+use construct_auth::client::ClientKey;
+use construct_core::principal::{Principal, PrincipalKind, Scopes};
+use construct_kumiho::LocalKumiho;
+use construct_mcp::McpState;
+use construct_mcp::sessions::McpSessions;
+use construct_mcp::tools::ToolBox;
+use construct_store::{MemoryApprovals, MemoryCanvas, MemoryEventBus, MemorySessions};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_util::sync::CancellationToken;
+
+struct NoNodes;
+
+#[async_trait::async_trait]
+impl construct_core::nodes::NodeDirectory for NoNodes {
+    fn list(&self) -> Vec<(String, Vec<construct_core::nodes::Capability>)> {
+        Vec::new()
+    }
+    async fn invoke(
+        &self,
+        _: &str,
+        _: &str,
+        _: serde_json::Value,
+        _: Duration,
+    ) -> Result<construct_core::nodes::InvokeResult, construct_core::nodes::InvokeError> {
+        Err(construct_core::nodes::InvokeError::NotFound)
+    }
+}
+
+/// The MCP routes behind a stand-in guard that admits everyone as `device-1`.
+async fn serve(state: McpState) -> SocketAddr {
+    let mut app = axum::Router::new();
+    for group in construct_mcp::route_groups(state) {
+        app = app.merge(group.into_router());
+    }
+    let app = app.layer(axum::middleware::from_fn(|mut request: Request, next: Next| async move {
+        let principal = Principal {
+            kind: PrincipalKind::Device { device_id: "device-1".into(), name: None },
+            scopes: Scopes::FIRST_DEVICE,
+        };
+        let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+        request.extensions_mut().insert(principal);
+        request.extensions_mut().insert(ClientInfo { ip, key: ClientKey::from_ip(ip) });
+        next.run(request).await
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+fn state(dir: &std::path::Path, stop: &CancellationToken) -> McpState {
+    let tools = ToolBox {
+        canvas: Arc::new(MemoryCanvas::default()),
+        events: Arc::new(MemoryEventBus::default()),
+        nodes: Arc::new(NoNodes),
+        node_timeout: Duration::from_secs(1),
+        kumiho: Arc::new(LocalKumiho::in_memory().unwrap()),
+        approvals: Arc::new(MemoryApprovals::default()),
+        sessions: Arc::new(MemorySessions::default()),
+    };
+    McpState::new(
+        Arc::new(tools),
+        Arc::new(McpSessions::new(Duration::from_secs(600), 8)),
+        dir.to_owned(),
+        stop.clone(),
+        construct_auth::ws::WsPolicy::new(&construct_core::config::GatewayConfig::default(), stop.clone()),
+    )
+}
+
+async fn open(
+    addr: SocketAddr,
+    session: &str,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    String,
+> {
+    let request = format!("ws://{addr}/ws/mcp/events?session_id={session}").into_client_request().unwrap();
+    tokio_tungstenite::connect_async(request).await.map(|(ws, _)| ws).map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn progress_is_relayed_frame_by_frame_and_the_end_of_the_stream_closes_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let state = state(dir.path(), &stop);
+    let running = state.start(stop.clone()).await.unwrap();
+    let addr = serve(state.clone()).await;
+    let session = state.shared().sessions.mint("device-1").unwrap().session_id;
+    let mut ws = open(addr, &session).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let http = reqwest::Client::new();
+    let called = http
+        .post(format!("http://{addr}/api/mcp/call"))
+        .json(&json!({"tool": "kumiho_search", "arguments": {"query": "x"}, "session_id": session}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(called.status(), 200);
+    let mut frames = Vec::new();
+    while frames.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap() {
+            Message::Text(text) => frames.push(serde_json::from_str::<serde_json::Value>(&text).unwrap()),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        (frames[0]["tool"].as_str(), frames[0]["progress"].as_u64()),
+        (Some("kumiho_search"), Some(0))
+    );
+    assert_eq!(frames[1]["progress"], 1);
+
+    // Someone else's (or no) session is refused before the upgrade.
+    assert!(open(addr, "not-a-session").await.unwrap_err().contains("404"));
+
+    // The MCP server stops: the stream ends and the socket closes normally.
+    running.stop().await;
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(u16::from(closed.unwrap().code), 1000);
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_closes_with_1011_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let state = state(dir.path(), &stop);
+    let running = state.start(stop.clone()).await.unwrap();
+    let addr = serve(state.clone()).await;
+    let session = state.shared().sessions.mint("device-1").unwrap().session_id;
+    // The server goes away while the gateway still believes in its address.
+    running.stop().await;
+    let mut ws = open(addr, &session).await.unwrap();
+    let frame = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break frame.unwrap(),
+            Some(Ok(_)) => continue,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(u16::from(frame.code), 1011);
+    assert!(frame.reason.contains("unreachable"), "{}", frame.reason);
+}
