@@ -345,6 +345,10 @@ impl GatewayBuilder {
             sockets_closing.clone(),
             ws_policy.clone(),
         );
+        mcp.set_external(construct_mcp::External {
+            servers: mcp_config.servers.clone(),
+            allow_stdio: mcp_config.allow_stdio,
+        });
         let mcp_enabled = mcp_config.enabled;
         let realtime = RealtimeState::new(RealtimeShared {
             events: Arc::clone(&self.events),

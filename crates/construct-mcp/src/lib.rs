@@ -13,6 +13,7 @@
 //! a tool reaches the gateway's state only through core traits.
 
 pub mod discovery;
+pub mod external;
 pub mod routes;
 pub mod server;
 pub mod sessions;
@@ -51,6 +52,16 @@ pub struct McpShared {
     /// How sockets are admitted (shared with every WebSocket route).
     pub ws: construct_auth::ws::WsPolicy,
     url: RwLock<Option<String>>,
+    external: RwLock<External>,
+}
+
+/// `[[mcp.servers]]` and `[mcp] allow_stdio`.
+#[derive(Debug, Clone, Default)]
+pub struct External {
+    /// The configured servers.
+    pub servers: Vec<construct_core::config::ExternalMcpServer>,
+    /// Whether stdio servers may be run.
+    pub allow_stdio: bool,
 }
 
 impl McpState {
@@ -70,7 +81,18 @@ impl McpState {
             closing,
             ws,
             url: RwLock::new(None),
+            external: RwLock::default(),
         }))
+    }
+
+    /// Sets the external servers and whether stdio ones may run.
+    pub fn set_external(&self, external: External) {
+        *self.0.external.write().unwrap_or_else(std::sync::PoisonError::into_inner) = external;
+    }
+
+    /// The external servers and the stdio setting.
+    pub fn external(&self) -> External {
+        self.0.external.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// The parts.
@@ -117,6 +139,10 @@ pub fn route_groups(state: McpState) -> Vec<RouteGroup> {
             .route("/api/mcp/session", post(routes::session))
             .route("/api/mcp/session/{id}/events", get(routes::session_events))
             .route("/ws/mcp/events", get(routes::ws_events))
+            .with_state(state.clone()),
+        RouteGroup::new("mcp-admin", Access::Scope(Scope::Admin))
+            .route("/api/mcp/servers", get(routes::servers))
+            .route("/api/mcp/servers/test", post(routes::test_server))
             .with_state(state.clone()),
         RouteGroup::new("mcp-call", Access::Scope(Scope::Chat))
             .timeout(CALL_TIMEOUT)

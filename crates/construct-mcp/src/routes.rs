@@ -253,3 +253,91 @@ fn relay(
         _ => outbox.stream_message(axum::extract::ws::Message::Text(event.data.into())),
     }
 }
+
+/// `GET /api/mcp/servers` (admin): the configured external servers, header names only.
+pub(crate) async fn servers(State(state): State<McpState>) -> Json<Value> {
+    let external = state.external();
+    let servers: Vec<Value> = external
+        .servers
+        .iter()
+        .map(|s| json!({"name": s.name, "transport": "http", "url": s.url, "header_names": s.headers.keys().collect::<Vec<_>>()}))
+        .collect();
+    Json(json!({"servers": servers, "allow_stdio": external.allow_stdio}))
+}
+
+/// Body of `POST /api/mcp/servers/test`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestBody {
+    name: String,
+    #[serde(default)]
+    transport: Option<crate::external::Transport>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::new("INVALID_FIELD"), message)
+}
+
+/// `POST /api/mcp/servers/test` (admin): connects, initializes and lists the tools of a server within
+/// `timeout_ms` (at most 10 s). A request naming only a configured server tests it with its configured
+/// headers (which never travel to the client). 422 `INVALID_FIELD` for a request that cannot be tested;
+/// otherwise 200 `{ok: true, tool_count, tools, latency_ms}` or `{ok: false, error, latency_ms}`.
+pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+    use crate::external::{Target, Transport, probe};
+    let body: TestBody = from_json_slice(&body)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(invalid("name is required (1 to 100 characters)"));
+    }
+    let external = state.external();
+    let target = match body.transport.unwrap_or_default() {
+        Transport::Http => {
+            let configured = external.servers.iter().find(|s| s.name == name);
+            match (body.url.as_deref().map(str::trim).filter(|u| !u.is_empty()), configured) {
+                (Some(url), _) => {
+                    let parsed = url::Url::parse(url).map_err(|_| invalid("url is not a URL"))?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(invalid("url must be http or https"));
+                    }
+                    Target::Http { url: url.to_owned(), headers: body.headers }
+                }
+                (None, Some(server)) => Target::Http {
+                    url: server.url.clone(),
+                    headers: server.headers.iter().map(|(k, v)| (k.clone(), v.expose().to_owned())).collect(),
+                },
+                (None, None) => return Err(invalid("url is required for the http transport")),
+            }
+        }
+        Transport::Stdio => {
+            if !external.allow_stdio {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::new("STDIO_DISABLED"),
+                    "stdio MCP servers run local commands; set [mcp] allow_stdio = true to allow them",
+                ));
+            }
+            let command = body.command.as_deref().map(str::trim).filter(|c| !c.is_empty());
+            let command = command.ok_or_else(|| invalid("command is required for the stdio transport"))?;
+            Target::Stdio { command: command.to_owned(), args: body.args, env: body.env }
+        }
+    };
+    let timeout = std::time::Duration::from_millis(body.timeout_ms.unwrap_or(10_000).clamp(100, 10_000));
+    let probed = probe(&target, timeout).await;
+    let latency_ms = probed.latency.as_millis() as u64;
+    Ok(Json(match probed.tools {
+        Ok(tools) => json!({"ok": true, "tool_count": tools.len(), "tools": tools, "latency_ms": latency_ms}),
+        Err(error) => json!({"ok": false, "error": error, "latency_ms": latency_ms}),
+    }))
+}
