@@ -35,6 +35,7 @@ pub mod fsutil;
 pub mod history;
 pub mod idempotency;
 pub mod limits;
+pub mod mcp;
 pub mod nodes;
 pub mod principal;
 pub mod queue;

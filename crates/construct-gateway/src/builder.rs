@@ -361,6 +361,7 @@ impl GatewayBuilder {
             canvas: Arc::clone(&self.canvas),
             nodes,
             nodes_enabled: state.config.nodes.enabled,
+            mcp: mcp_enabled.then(|| Arc::new(mcp.clone()) as Arc<dyn construct_core::mcp::McpIssuer>),
             node_timeout,
             terminals: Arc::new(Terminals::new(&state.config.terminal)),
             terminal_enabled: state.config.terminal.enabled,

@@ -138,3 +138,51 @@ async fn closing_the_socket_kills_the_shell_and_sessions_are_capped() {
     again.send(Message::text("echo again\n")).await.unwrap();
     assert!(read_until(&mut again, "again\r\n").await.text.contains("again"));
 }
+
+#[tokio::test]
+async fn a_coding_tool_runs_connected_to_the_mcp_server_through_a_private_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("claude");
+    // Stands in for Claude Code: shows what it was given, then exits.
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf 'ARGS %s\\n' \"$*\"\ncfg=\"$2\"\nprintf 'MODES %s %s\\n' \"$(stat -c %a \"$cfg\")\" \"$(stat -c %a \"$(dirname \"$cfg\")\")\"\ncat \"$cfg\"\nprintf '\\nDIR %s\\nEND\\n' \"$(dirname \"$cfg\")\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let program = fake.display().to_string();
+    let live = Live::start(Arc::new(EchoAgent), move |l| {
+        l.config.terminal.enabled = true;
+        l.config.terminal.tools = [("claude".to_owned(), program)].into();
+    })
+    .await;
+    let token = pair_device(&live, &["read", "terminal"]).await;
+    assert_eq!(refused(with_token(&live, "/ws/terminal?tool=vim", &token)).await, 400);
+
+    let (mut ws, _) = open(with_token(&live, "/ws/terminal?tool=claude", &token)).await.unwrap();
+    let out = read_until(&mut ws, "END").await;
+    assert!(out.text.contains("ARGS --mcp-config /"), "{}", out.text);
+    assert!(out.text.contains("MODES 600 700"), "the config is private: {}", out.text);
+    assert!(
+        out.text.contains("\"url\":\"http://127.0.0.1:") && out.text.contains("Bearer mcp_"),
+        "{}",
+        out.text
+    );
+    assert!(
+        !out.text.lines().any(|l| l.starts_with("ARGS") && l.contains("mcp_")),
+        "no token on the command line"
+    );
+    let dir = out.text.lines().find_map(|l| l.strip_prefix("DIR ")).unwrap().trim().to_owned();
+    let end = read_until(&mut ws, "never printed").await;
+    assert_eq!((end.exit.map(|e| e["code"].clone()), end.close), (Some(json!(0)), Some(1000)));
+    assert!(!std::path::Path::new(&dir).exists(), "the private directory is removed when the tool exits");
+
+    let without = Live::start(Arc::new(EchoAgent), |l| {
+        l.config.terminal.enabled = true;
+        l.config.mcp.enabled = false;
+    })
+    .await;
+    let token = pair_device(&without, &["read", "terminal"]).await;
+    assert_eq!(refused(with_token(&without, "/ws/terminal?tool=claude", &token)).await, 503);
+}

@@ -151,3 +151,11 @@ pub fn route_groups(state: McpState) -> Vec<RouteGroup> {
             .with_state(state),
     ]
 }
+
+impl construct_core::mcp::McpIssuer for McpState {
+    fn grant(&self, owner: &str) -> Option<construct_core::mcp::McpGrant> {
+        let url = self.url()?;
+        let minted = self.0.sessions.mint(owner).ok()?;
+        Some(construct_core::mcp::McpGrant { url, token: minted.token, session_id: minted.session_id })
+    }
+}

@@ -15,6 +15,7 @@
 
 pub mod canvas;
 pub mod chat;
+pub mod coding_tools;
 pub mod nodes;
 pub mod session_queue;
 pub mod sessions_api;
@@ -62,6 +63,8 @@ pub struct RealtimeShared {
     pub nodes: Arc<nodes::NodeRegistry>,
     /// Whether the node routes are mounted.
     pub nodes_enabled: bool,
+    /// The MCP server, for coding tools launched in the terminal (`None`: not running).
+    pub mcp: Option<Arc<dyn construct_core::mcp::McpIssuer>>,
     /// How long an invocation waits for its node.
     pub node_timeout: std::time::Duration,
     /// Terminal sessions and their settings.

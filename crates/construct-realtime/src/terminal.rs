@@ -38,6 +38,10 @@ use crate::ws::{Frame, Outbox, PROTOCOL, close};
 pub const INVALID_CWD: ErrorCode = ErrorCode::new("INVALID_CWD");
 /// 400 for `cols`/`rows` outside 1..=1000.
 pub const INVALID_SIZE: ErrorCode = ErrorCode::new("INVALID_SIZE");
+/// 400 for a `tool` that is not one of the coding agents.
+pub const INVALID_TOOL: ErrorCode = ErrorCode::new("INVALID_TOOL");
+/// 503 when a coding agent is asked for and the MCP server is not running.
+pub const MCP_UNAVAILABLE: ErrorCode = ErrorCode::new("MCP_UNAVAILABLE");
 /// 429 when `max_sessions` terminals are open.
 pub const TOO_MANY_TERMINALS: ErrorCode = ErrorCode::new("TOO_MANY_TERMINALS");
 
@@ -93,6 +97,9 @@ pub struct TerminalQuery {
     pub cols: Option<u16>,
     /// Rows (default 24).
     pub rows: Option<u16>,
+    /// A coding agent to run instead of the shell: `claude`, `codex`, `opencode` or `gemini`, connected
+    /// to this gateway's MCP server.
+    pub tool: Option<String>,
 }
 
 fn check_size(cols: u16, rows: u16) -> bool {
@@ -128,20 +135,49 @@ pub(crate) async fn ws_terminal(
         ));
     }
     let cwd = resolve_cwd(query.cwd.as_deref())?;
+    let tool = query.tool.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if let Some(tool) = tool
+        && !crate::coding_tools::TOOLS.contains(&tool)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            INVALID_TOOL,
+            "tool must be claude, codex, opencode or gemini",
+        ));
+    }
     let permit = state.0.ws.admit(&headers, client.key)?;
     let slot = Arc::clone(&terminals.slots).try_acquire_owned().map_err(|_| {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_TERMINALS, "Too many terminals are open")
             .with_retry_after(5)
     })?;
     let actor = principal.id().to_owned();
+    let launch = match tool {
+        None => None,
+        Some(tool) => {
+            let grant = state.0.mcp.as_ref().and_then(|mcp| mcp.grant(&actor)).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    MCP_UNAVAILABLE,
+                    "The MCP server is not running",
+                )
+            })?;
+            let program = terminals.config.tools.get(tool).cloned().unwrap_or_else(|| tool.to_owned());
+            Some(crate::coding_tools::launch(tool, &program, &grant).map_err(|error| {
+                tracing::error!(%error, "cannot prepare a coding tool");
+                ApiError::internal()
+            })?)
+        }
+    };
+    let tool = tool.map(str::to_owned);
     Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
         let (reader, outbox) = state.0.ws.connect(socket, permit);
         let audit = |kind, detail| {
             let event = AuditEvent::new(kind).actor(&actor).client(client.key).detail(detail);
             record(&*state.0.audit, event)
         };
-        audit(AuditKind::TerminalOpened, json!({"cwd": cwd.as_ref().map(|p| p.display().to_string())})).await;
-        let code = run(&terminals, reader, &outbox, cwd, (cols, rows), slot).await;
+        let opened = json!({"cwd": cwd.as_ref().map(|p| p.display().to_string()), "tool": tool});
+        audit(AuditKind::TerminalOpened, opened).await;
+        let code = run(&terminals, reader, &outbox, (cwd, launch), (cols, rows), slot).await;
         audit(AuditKind::TerminalClosed, json!({"exit_code": code})).await;
     }))
 }
@@ -182,17 +218,23 @@ async fn run(
     terminals: &Terminals,
     mut reader: crate::ws::Reader,
     outbox: &Outbox,
-    cwd: Option<PathBuf>,
+    (cwd, launch): (Option<PathBuf>, Option<crate::coding_tools::Launch>),
     (cols, rows): (u16, u16),
     _slot: OwnedSemaphorePermit,
 ) -> Option<i32> {
+    // A coding tool's private directory lives as long as this function: until the tool exits.
     let spawned = (|| {
         let (pty, pts) = pty_process::open()?;
         pty.resize(pty_process::Size::new(rows, cols))?;
-        let mut command = pty_process::Command::new(terminals.shell())
-            .arg("-l")
+        let (program, args, extra) = match &launch {
+            Some(launch) => (launch.program.clone(), launch.args.clone(), launch.env.clone()),
+            None => (terminals.shell(), vec!["-l".to_owned()], Vec::new()),
+        };
+        let mut command = pty_process::Command::new(program)
+            .args(args)
             .env_clear()
             .envs(terminals.environment(std::env::vars()))
+            .envs(extra)
             .kill_on_drop(true);
         if let Some(dir) = cwd.clone().or_else(|| std::env::var_os("HOME").map(PathBuf::from)) {
             command = command.current_dir(dir);
@@ -275,7 +317,7 @@ async fn run(
     _: &Terminals,
     _: crate::ws::Reader,
     outbox: &Outbox,
-    _: Option<PathBuf>,
+    _: (Option<PathBuf>, Option<crate::coding_tools::Launch>),
     _: (u16, u16),
     _: OwnedSemaphorePermit,
 ) -> Option<i32> {

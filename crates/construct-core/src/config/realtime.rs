@@ -39,10 +39,19 @@ pub struct TerminalConfig {
     pub env_passthrough: Vec<String>,
     /// Terminals open at once. Default 4.
     pub max_sessions: usize,
+    /// The programs `?tool=claude|codex|opencode|gemini` run, when not the name found on `PATH`
+    /// (`[terminal.tools] claude = "/opt/claude/bin/claude"`).
+    pub tools: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for TerminalConfig {
     fn default() -> Self {
-        Self { enabled: false, shell: None, env_passthrough: Vec::new(), max_sessions: 4 }
+        Self {
+            enabled: false,
+            shell: None,
+            env_passthrough: Vec::new(),
+            max_sessions: 4,
+            tools: std::collections::BTreeMap::new(),
+        }
     }
 }

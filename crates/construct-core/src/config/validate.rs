@@ -173,6 +173,17 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     {
         return Err(invalid("terminal.shell", format!("{shell:?} must be an absolute path")));
     }
+    for (tool, program) in &terminal.tools {
+        if !matches!(tool.as_str(), "claude" | "codex" | "opencode" | "gemini") {
+            return Err(invalid(
+                "terminal.tools",
+                format!("{tool:?} is not claude, codex, opencode or gemini"),
+            ));
+        }
+        if !std::path::Path::new(program).is_absolute() {
+            return Err(invalid("terminal.tools", format!("{tool}: {program:?} must be an absolute path")));
+        }
+    }
     let p = &config.provider;
     if p.timeout_secs == 0 || p.timeout_secs > 3_600 {
         return Err(invalid(
