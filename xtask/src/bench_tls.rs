@@ -8,9 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use construct_tls::testing::{Authority, Usage};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
+use construct_tls::testing::{Authority, Usage, client_config};
 
 use crate::bench::{Server, Settings, Target, rounds, start_gateway_with};
 
@@ -18,16 +16,8 @@ use crate::bench::{Server, Settings, Target, rounds, start_gateway_with};
 /// server's TIME_WAIT sockets stay well under the port range.
 const FRESH_CONNECTIONS: usize = 8;
 
-fn connector(ca: &Authority) -> anyhow::Result<tokio_rustls::TlsConnector> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(ca.pem().as_bytes())?)?;
-    let mut config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+fn connector(ca: &Authority) -> tokio_rustls::TlsConnector {
+    tokio_rustls::TlsConnector::from(Arc::new(client_config(ca, None, b"http/1.1")))
 }
 
 /// Starts an HTTPS gateway next to `plain` and prints both comparisons.
@@ -46,7 +36,7 @@ pub fn figures(
         key.to_str().context("key path")?
     );
     let secure = start_gateway_with(scratch, "https", &tls)?;
-    let connector = connector(&ca)?;
+    let connector = connector(&ca);
     let keep_alive =
         Target { path: "/health", authorization: None, tls: Some(connector.clone()), fresh: false };
     let heading = format!(

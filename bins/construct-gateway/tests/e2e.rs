@@ -43,23 +43,25 @@ fn start(home: &Path, extra: &[&str]) -> Running {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn gateway");
+    let addr = banner_address(&mut child);
+    Running { child, addr }
+}
+
+/// The address the banner of `child` (a starting gateway with piped stdout) says it listens on.
+fn banner_address(child: &mut Child) -> SocketAddr {
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.trim().strip_prefix("Listening:") {
                 let url = url.trim();
-                let _ = tx.send(
-                    url.strip_prefix("https://")
-                        .or_else(|| url.strip_prefix("http://"))
-                        .unwrap_or(url)
-                        .to_owned(),
-                );
+                let host =
+                    url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or(url);
+                let _ = tx.send(host.to_owned());
             }
         }
     });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).expect("banner with address");
-    Running { child, addr: addr.parse().expect("socket address") }
+    rx.recv_timeout(Duration::from_secs(30)).expect("banner with address").parse().expect("socket address")
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
@@ -486,23 +488,7 @@ fn kumiho_serve_shares_the_embedded_store_with_a_remote_mode_gateway() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn gateway");
-    let stdout = gateway.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("Listening:") {
-                let url = url.trim();
-                let _ = tx.send(
-                    url.strip_prefix("https://")
-                        .or_else(|| url.strip_prefix("http://"))
-                        .unwrap_or(url)
-                        .to_owned(),
-                );
-            }
-        }
-    });
-    let gw: SocketAddr =
-        rx.recv_timeout(Duration::from_secs(30)).expect("gateway address").parse().expect("addr");
+    let gw = banner_address(&mut gateway);
     let port = gw.port().to_string();
     let out = run(
         home.path(),

@@ -146,4 +146,34 @@ impl RevisionFiles {
             tracing::warn!(%error, dir = self.dir, "cannot remove a deleted item's files");
         }
     }
+
+    /// Deletes the item `raw_kref` names (of `kind`) and its bodies (upstream left the files behind).
+    pub async fn delete_item(&self, state: &ApiState, raw_kref: &str, kind: &str) -> Result<(), ApiError> {
+        let kref = crate::graph::item_kref(raw_kref, kind)?;
+        let item = state.kumiho.get_item(&kref).await?;
+        state.kumiho.delete_item(&item.kref).await?;
+        self.remove(state, &item.item_name).await;
+        state.kumiho_cache.invalidate();
+        Ok(())
+    }
+
+    /// Deprecates (or restores) the item `raw_kref` names; the item, its published (else latest) revision
+    /// and that revision's body.
+    pub async fn deprecate_item(
+        &self,
+        state: &ApiState,
+        raw_kref: &str,
+        kind: &str,
+        deprecated: bool,
+    ) -> Result<(Item, Option<Revision>, String), ApiError> {
+        let kref = crate::graph::item_kref(raw_kref, kind)?;
+        let item = state.kumiho.deprecate_item(&kref, deprecated).await?;
+        let revision = crate::graph::one_published_or_latest(&*state.kumiho, &item.kref).await?;
+        let body = match &revision {
+            Some(revision) => self.read(state, revision).await?,
+            None => String::new(),
+        };
+        state.kumiho_cache.invalidate();
+        Ok((item, revision, body))
+    }
 }

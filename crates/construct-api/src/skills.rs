@@ -184,14 +184,7 @@ pub(crate) async fn deprecate(
     State(state): State<ApiState>,
     Json(body): Json<Deprecate>,
 ) -> Result<Json<Value>, ApiError> {
-    let kref = item_kref(&body.kref, KIND)?;
-    let item = state.kumiho.deprecate_item(&kref, body.deprecated).await?;
-    let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
-    let content = match &revision {
-        Some(revision) => FILES.read(&state, revision).await?,
-        None => String::new(),
-    };
-    state.kumiho_cache.invalidate();
+    let (item, revision, content) = FILES.deprecate_item(&state, &body.kref, KIND, body.deprecated).await?;
     Ok(Json(json!({"skill": skill_json(&item, revision.as_ref(), content)})))
 }
 
@@ -199,11 +192,6 @@ pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let kref = item_kref(&kref, KIND)?;
-    let item = state.kumiho.get_item(&kref).await?;
-    state.kumiho.delete_item(&item.kref).await?;
-    // Its bodies go too (upstream left the file behind).
-    FILES.remove(&state, &item.item_name).await;
-    state.kumiho_cache.invalidate();
+    FILES.delete_item(&state, &kref, KIND).await?;
     Ok(StatusCode::NO_CONTENT)
 }

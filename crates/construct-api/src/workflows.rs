@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::graph::{
-    INVALID_KREF, ListQuery, find_items, item_kref, one_published_or_latest, optional, page_json,
-    published_or_latest, required, slug_of,
+    INVALID_KREF, ListQuery, find_items, item_kref, optional, page_json, published_or_latest, required,
+    slug_of,
 };
 use crate::revision_files::RevisionFiles;
 
@@ -382,14 +382,8 @@ pub(crate) async fn deprecate(
     State(state): State<ApiState>,
     Json(body): Json<Deprecate>,
 ) -> Result<Json<Value>, ApiError> {
-    let kref = item_kref(&body.kref, KIND)?;
-    let item = state.kumiho.deprecate_item(&kref, body.deprecated).await?;
-    let revision = one_published_or_latest(&*state.kumiho, &item.kref).await?;
-    let definition = match &revision {
-        Some(revision) => FILES.read(&state, revision).await?,
-        None => String::new(),
-    };
-    state.kumiho_cache.invalidate();
+    let (item, revision, definition) =
+        FILES.deprecate_item(&state, &body.kref, KIND, body.deprecated).await?;
     Ok(Json(json!({"workflow": workflow_json(&item, revision.as_ref(), &definition)})))
 }
 
@@ -397,11 +391,7 @@ pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let kref = item_kref(&kref, KIND)?;
-    let item = state.kumiho.get_item(&kref).await?;
-    state.kumiho.delete_item(&item.kref).await?;
-    FILES.remove(&state, &item.item_name).await;
-    state.kumiho_cache.invalidate();
+    FILES.delete_item(&state, &kref, KIND).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

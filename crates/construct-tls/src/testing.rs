@@ -116,3 +116,30 @@ pub fn ed25519_key() -> KeyPair {
 pub fn key_from_pem(pem: &str) -> KeyPair {
     KeyPair::from_pem(pem).expect("a PEM key")
 }
+
+/// A client configuration trusting `ca`, presenting `identity` when given, offering `alpn`.
+pub fn client_config(ca: &Authority, identity: Option<&Issued>, alpn: &[u8]) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from_pem_slice(ca.pem().as_bytes()).expect("CA PEM")).expect("a usable CA");
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        Some(issued) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_slice_iter(issued.cert_pem.as_bytes())
+                    .collect::<Result<_, _>>()
+                    .expect("certificate PEM"),
+                PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).expect("key PEM"),
+            )
+            .expect("a client identity"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![alpn.to_vec()];
+    config
+}

@@ -6,10 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use construct_core::config::{ClientAuthConfig, TlsConfig};
-use construct_tls::testing::{Authority, Issued, Usage, ed25519_key, key_from_pem};
+use construct_tls::testing::{Authority, Issued, Usage, client_config, ed25519_key, key_from_pem};
 use construct_tls::{TlsError, TlsServer, peer_certificate, server_config};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::ServerName;
 
 fn settings(dir: &Path, server: &Issued) -> TlsConfig {
     let (cert, key) = server.write(dir, "server");
@@ -25,27 +24,6 @@ fn with_client_auth(mut tls: TlsConfig, ca: &Path, require: bool, pins: Vec<Stri
         map: Vec::new(),
     };
     tls
-}
-
-fn client_config(ca: &Authority, identity: Option<&Issued>) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from_pem_slice(ca.pem().as_bytes()).unwrap()).unwrap();
-    let builder =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots);
-    let mut config = match identity {
-        Some(issued) => builder
-            .with_client_auth_cert(
-                CertificateDer::pem_slice_iter(issued.cert_pem.as_bytes()).collect::<Result<_, _>>().unwrap(),
-                PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).unwrap(),
-            )
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    config
 }
 
 /// A handshake over an in-memory pipe: the server's view of the client certificate and the ALPN it chose,
@@ -88,14 +66,14 @@ async fn rsa_ecdsa_and_ed25519_keys_with_full_chains_serve() {
         ("rsa", ca.issue_with("localhost", &["localhost"], Usage::Server, rsa)),
     ] {
         let server = TlsServer::new(&settings(dir.path(), &issued)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (_, alpn) = handshake(&server, client_config(&ca, None)).await.unwrap();
+        let (_, alpn) = handshake(&server, client_config(&ca, None, b"h2")).await.unwrap();
         assert_eq!(alpn.as_deref(), Some(&b"h2"[..]), "{name}: HTTP/2 is offered");
     }
     // A leaf signed by an intermediate, with the chain in the file, verifies against the root alone.
     let mut chained = intermediate.issue("localhost", &["localhost"], Usage::Server);
     chained.cert_pem.push_str(&intermediate.pem());
     let server = TlsServer::new(&settings(dir.path(), &chained)).unwrap();
-    handshake(&server, client_config(&ca, None)).await.unwrap();
+    handshake(&server, client_config(&ca, None, b"h2")).await.unwrap();
     // PKCS#1 RSA keys load too.
     let mut pkcs1 = ca.issue_with(
         "localhost",
@@ -168,9 +146,15 @@ async fn client_certificates_are_required_checked_and_pinned() {
     let stranger = stranger_ca.issue("stranger", &["stranger.example"], Usage::Client);
 
     let required = TlsServer::new(&with_client_auth(tls.clone(), &ca_path, true, Vec::new())).unwrap();
-    assert!(handshake(&required, client_config(&ca, None)).await.is_err(), "no certificate, no connection");
-    assert!(handshake(&required, client_config(&ca, Some(&stranger))).await.is_err(), "an untrusted CA");
-    let (identity, _) = handshake(&required, client_config(&ca, Some(&bot))).await.unwrap();
+    assert!(
+        handshake(&required, client_config(&ca, None, b"h2")).await.is_err(),
+        "no certificate, no connection"
+    );
+    assert!(
+        handshake(&required, client_config(&ca, Some(&stranger), b"h2")).await.is_err(),
+        "an untrusted CA"
+    );
+    let (identity, _) = handshake(&required, client_config(&ca, Some(&bot), b"h2")).await.unwrap();
     let identity = identity.unwrap();
     assert!(identity.subject.contains("CN=build-bot"), "{identity:?}");
     assert_eq!(identity.sans, ["DNS:bot.example", "IP:10.0.0.7"]);
@@ -178,11 +162,14 @@ async fn client_certificates_are_required_checked_and_pinned() {
 
     let optional = TlsServer::new(&with_client_auth(tls.clone(), &ca_path, false, Vec::new())).unwrap();
     assert_eq!(
-        handshake(&optional, client_config(&ca, None)).await.unwrap().0,
+        handshake(&optional, client_config(&ca, None, b"h2")).await.unwrap().0,
         None,
         "optional: none is fine"
     );
-    assert!(handshake(&optional, client_config(&ca, Some(&stranger))).await.is_err(), "but a bad one is not");
+    assert!(
+        handshake(&optional, client_config(&ca, Some(&stranger), b"h2")).await.is_err(),
+        "but a bad one is not"
+    );
 
     let pinned = TlsServer::new(&with_client_auth(
         tls.clone(),
@@ -191,12 +178,18 @@ async fn client_certificates_are_required_checked_and_pinned() {
         vec![bot.fingerprint().to_uppercase().replace("SHA256:", "sha256:")],
     ))
     .unwrap();
-    assert!(handshake(&pinned, client_config(&ca, Some(&bot))).await.is_ok(), "the pinned certificate");
-    assert!(handshake(&pinned, client_config(&ca, Some(&other))).await.is_err(), "same CA, not pinned");
+    assert!(
+        handshake(&pinned, client_config(&ca, Some(&bot), b"h2")).await.is_ok(),
+        "the pinned certificate"
+    );
+    assert!(
+        handshake(&pinned, client_config(&ca, Some(&other), b"h2")).await.is_err(),
+        "same CA, not pinned"
+    );
     // A pin on the public key accepts the key's certificate.
     let spki = format!("sha256:{}", identity.spki_fingerprint);
     let by_key = TlsServer::new(&with_client_auth(tls, &ca_path, true, vec![spki])).unwrap();
-    assert!(handshake(&by_key, client_config(&ca, Some(&bot))).await.is_ok());
+    assert!(handshake(&by_key, client_config(&ca, Some(&bot), b"h2")).await.is_ok());
 }
 
 #[tokio::test]
@@ -206,19 +199,22 @@ async fn reload_takes_new_files_and_keeps_the_old_ones_when_the_new_are_broken()
     let tls = settings(dir.path(), &first_ca.issue("localhost", &["localhost"], Usage::Server));
     let server = TlsServer::new(&tls).unwrap();
     assert!(server.reload_if_changed().is_none(), "nothing changed");
-    handshake(&server, client_config(&first_ca, None)).await.unwrap();
+    handshake(&server, client_config(&first_ca, None, b"h2")).await.unwrap();
 
     // New files under the same names: picked up on the next check.
     std::thread::sleep(std::time::Duration::from_millis(20));
     second_ca.issue("localhost", &["localhost"], Usage::Server).write(dir.path(), "server");
     assert!(matches!(server.reload_if_changed(), Some(Ok(()))));
-    handshake(&server, client_config(&second_ca, None)).await.unwrap();
-    assert!(handshake(&server, client_config(&first_ca, None)).await.is_err(), "the old certificate is gone");
+    handshake(&server, client_config(&second_ca, None, b"h2")).await.unwrap();
+    assert!(
+        handshake(&server, client_config(&first_ca, None, b"h2")).await.is_err(),
+        "the old certificate is gone"
+    );
 
     // A broken key: the reload fails, says why, and the certificate in force stays.
     std::fs::write(tls.key_path.as_ref().unwrap(), "garbage").unwrap();
     let failed = server.reload_if_changed().unwrap().unwrap_err();
     assert!(failed.to_string().contains("private key file"), "{failed}");
-    handshake(&server, client_config(&second_ca, None)).await.unwrap();
+    handshake(&server, client_config(&second_ca, None, b"h2")).await.unwrap();
     assert!(server.reload_if_changed().is_none(), "a broken file is reported once, not on every check");
 }
