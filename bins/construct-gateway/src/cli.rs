@@ -62,6 +62,13 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Issue, list and revoke device tokens without pairing (for containers and CI). Works while the
+    /// gateway runs; it notices within a second.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// The embedded Kumiho store.
     Kumiho {
         /// What to do with it.
@@ -81,6 +88,30 @@ pub enum KumihoCommand {
         /// $KUMIHO_SERVICE_TOKEN; none: no token required on loopback).
         #[arg(long)]
         token: Option<String>,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a device and print its token once, on stdout.
+    Create {
+        /// The device's name.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, chat, admin, terminal.
+        #[arg(long)]
+        scopes: String,
+        /// Days until the token stops working (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// One device per line: id, name, scopes, last seen, expiry (tab-separated).
+    List,
+    /// Revoke a device (its token stops working at once).
+    Revoke {
+        /// The device id.
+        id: String,
     },
 }
 

@@ -9,6 +9,7 @@ mod banner;
 mod cli;
 mod kumiho_serve;
 mod pair_code;
+mod token;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, load};
 use construct_core::events::EventBus;
 use construct_gateway::logs::LogCapture;
 
-use crate::cli::{Cli, Command, ConfigCommand, KumihoCommand, LogFormat};
+use crate::cli::{Cli, Command, ConfigCommand, KumihoCommand, LogFormat, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,6 +29,13 @@ fn main() -> ExitCode {
         Command::Serve => serve(&cli.global, logs),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
         Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
+        Command::Token { command } => load_config(&cli.global).and_then(|loaded| match command {
+            TokenCommand::Create { name, scopes, expires_days } => {
+                token::create(&loaded, &name, &scopes, expires_days)
+            }
+            TokenCommand::List => token::list(&loaded),
+            TokenCommand::Revoke { id } => token::revoke(&loaded, &id),
+        }),
         Command::Kumiho { command: KumihoCommand::Serve { token } } => {
             load_config(&cli.global).and_then(|loaded| kumiho_serve::run(&loaded, token))
         }

@@ -609,3 +609,56 @@ fn tls_files_that_cannot_be_used_stop_startup_naming_the_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn headless_tokens_are_created_listed_and_revoked_while_the_gateway_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let gw = start(home.path(), &[]);
+    let data = home.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = run(
+        home.path(),
+        &["token", "create", "--name", "ci runner", "--scopes", "read,chat", "--data-dir", data],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(!token.is_empty() && !token.contains(' '), "only the token on stdout: {token:?}");
+    let bearer = format!("Bearer {token}");
+    let status_with = |auth: &str| http(gw.addr, "GET", "/api/status", &[("Authorization", auth)]).0;
+    let eventually = |want: u16| {
+        (0..40).any(|_| {
+            let got = status_with(&bearer) == want;
+            if !got {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            got
+        })
+    };
+    assert!(eventually(200), "the new token works on the running gateway");
+    assert_eq!(
+        http(gw.addr, "GET", "/api/config", &[("Authorization", &bearer)]).0,
+        403,
+        "read and chat only"
+    );
+
+    let listed = run(home.path(), &["token", "list", "--data-dir", data], &[]);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let line = listed.lines().find(|l| l.contains("\tci runner\t")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.contains("\tchat,read\t") || line.contains("\tread,chat\t"), "{line}");
+    assert!(!listed.contains(&token), "list never shows tokens");
+    let id = line.split('\t').next().unwrap();
+
+    let revoked = run(home.path(), &["token", "revoke", id, "--data-dir", data], &[]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(eventually(401), "a revoked token stops working");
+    let again = run(home.path(), &["token", "revoke", id, "--data-dir", data], &[]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("no device"));
+    let bad = run(
+        home.path(),
+        &["token", "create", "--name", "x", "--scopes", "read,root", "--data-dir", data],
+        &[],
+    );
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--scopes"));
+    assert_no_plaintext(&home.path().join("data"), &[token]);
+}

@@ -35,11 +35,13 @@ pub enum AuditKind {
     TerminalClosed,
     /// The configuration file was changed through the API.
     ConfigChanged,
+    /// An operator issued a token from the command line (`construct-gateway token create`).
+    TokenCreated,
 }
 
 impl AuditKind {
     /// Every kind, for parsing.
-    pub const ALL: [AuditKind; 10] = [
+    pub const ALL: [AuditKind; 11] = [
         AuditKind::PairSuccess,
         AuditKind::PairFailure,
         AuditKind::Lockout,
@@ -50,6 +52,7 @@ impl AuditKind {
         AuditKind::TerminalOpened,
         AuditKind::TerminalClosed,
         AuditKind::ConfigChanged,
+        AuditKind::TokenCreated,
     ];
 
     /// The stored name.
@@ -65,6 +68,7 @@ impl AuditKind {
             AuditKind::TerminalOpened => "terminal_opened",
             AuditKind::TerminalClosed => "terminal_closed",
             AuditKind::ConfigChanged => "config_changed",
+            AuditKind::TokenCreated => "token_created",
         }
     }
 

@@ -187,6 +187,10 @@ pub trait DeviceStore: Send + Sync {
     /// Invalidates the active pairing code.
     async fn clear_pairing_code(&self) -> Result<(), StoreError>;
 
+    /// Adds `device` holding the token with hash `hash`, without a pairing code: the operator who can write
+    /// the store issues it (`construct-gateway token create`).
+    async fn create_device(&self, device: &Device, hash: &TokenHash) -> Result<(), StoreError>;
+
     /// In one atomic step: if `candidate` matches the active, unexpired code, consume the code and insert
     /// `device` holding the token with hash `hash`. `Ok(None)` when the code does not match.
     async fn redeem_pairing_code(

@@ -145,6 +145,10 @@ impl<S: DeviceStore> DeviceStore for CachedDeviceStore<S> {
         self.inner.clear_pairing_code().await
     }
 
+    async fn create_device(&self, device: &Device, hash: &TokenHash) -> Result<(), StoreError> {
+        self.inner.create_device(device, hash).await
+    }
+
     async fn redeem_pairing_code(
         &self,
         candidate: &str,

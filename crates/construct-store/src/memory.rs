@@ -107,6 +107,12 @@ impl DeviceStore for MemoryStore {
         self.with(|s| s.code = None)
     }
 
+    async fn create_device(&self, device: &Device, hash: &TokenHash) -> Result<(), StoreError> {
+        self.with(|s| s.devices.push((*hash, device.clone())))?;
+        self.changed();
+        Ok(())
+    }
+
     async fn redeem_pairing_code(
         &self,
         candidate: &str,

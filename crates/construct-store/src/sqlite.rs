@@ -423,6 +423,31 @@ impl DeviceStore for SqliteStore {
         self.run(|c| c.execute("DELETE FROM pairing_code", []).map(drop)).await
     }
 
+    async fn create_device(&self, device: &Device, hash: &TokenHash) -> Result<(), StoreError> {
+        let (device, hash) = (device.clone(), hash.0);
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO devices (id, token_hash, name, device_type, scopes, paired_at, last_seen, ip_address, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    device.id,
+                    &hash[..],
+                    device.name,
+                    device.device_type,
+                    device.scopes.to_list(),
+                    to_unix(device.paired_at),
+                    device.last_seen.map(to_unix),
+                    device.ip_address,
+                    device.expires_at.map(to_unix),
+                ],
+            )?;
+            Ok(())
+        })
+        .await?;
+        self.changed();
+        Ok(())
+    }
+
     async fn redeem_pairing_code(
         &self,
         candidate: &str,
