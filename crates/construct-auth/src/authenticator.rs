@@ -55,6 +55,7 @@ pub struct Authenticator {
     touched: RwLock<HashMap<String, Instant>>,
     node_token: Option<TokenHash>,
     certificates: Vec<(String, Scopes, Option<String>)>,
+    bootstrap: Option<(TokenHash, construct_core::config::BootstrapMode)>,
 }
 
 impl Authenticator {
@@ -74,6 +75,11 @@ impl Authenticator {
             touched: RwLock::new(HashMap::new()),
             node_token: None,
             certificates: Vec::new(),
+            bootstrap: gateway
+                .bootstrap_token_sha256
+                .as_deref()
+                .and_then(TokenHash::from_hex)
+                .map(|hash| (hash, gateway.bootstrap_token_mode)),
         }
     }
 
@@ -156,7 +162,11 @@ impl Authenticator {
         }
         let token =
             bearer_token(headers, query.filter(|_| self.allow_query_token)).ok_or(AuthError::Missing)?;
-        let device = self.store.device_by_token(&hash_token(token)).await?;
+        let hash = hash_token(token);
+        if let Some(principal) = self.bootstrap(&hash).await? {
+            return Ok(principal);
+        }
+        let device = self.store.device_by_token(&hash).await?;
         let now = OffsetDateTime::now_utc();
         match device {
             Some(device) if !device.is_expired(now) => {
@@ -177,6 +187,22 @@ impl Authenticator {
                 Err(AuthError::Invalid)
             }
         }
+    }
+
+    /// The bootstrap principal, when `hash` is the bootstrap token's and its mode still allows it.
+    async fn bootstrap(&self, hash: &TokenHash) -> Result<Option<Principal>, AuthError> {
+        let Some((expected, mode)) = &self.bootstrap else { return Ok(None) };
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected.0[..], &hash.0[..])) {
+            return Ok(None);
+        }
+        let open = match mode {
+            construct_core::config::BootstrapMode::Always => true,
+            construct_core::config::BootstrapMode::UntilFirstPair => self.store.device_count().await? == 0,
+        };
+        Ok(open.then_some(Principal {
+            kind: PrincipalKind::Machine { name: "bootstrap" },
+            scopes: Scopes::FIRST_DEVICE,
+        }))
     }
 
     /// Records `last_seen` in the background, at most once per [`TOUCH_INTERVAL`] per device.

@@ -91,6 +91,15 @@ pub(super) fn overrides(env: &EnvVars) -> Result<Vec<EnvOverride>, ConfigError> 
             out.push(EnvOverride { var, key, value: Value::from(flag) });
         }
     }
+    // A bootstrap token from a secret manager: only its SHA-256 enters the configuration.
+    if let Some(raw) = env.get("CONSTRUCT_BOOTSTRAP_TOKEN").map(str::trim).filter(|t| !t.is_empty()) {
+        let hash = hex::encode(ring::digest::digest(&ring::digest::SHA256, raw.as_bytes()));
+        out.push(EnvOverride {
+            var: "CONSTRUCT_BOOTSTRAP_TOKEN",
+            key: "gateway.bootstrap_token_sha256",
+            value: Value::from(hash),
+        });
+    }
     if let Some(raw) = env.get("CONSTRUCT_PROVIDER_API_KEY") {
         out.push(EnvOverride {
             var: "CONSTRUCT_PROVIDER_API_KEY",

@@ -118,6 +118,23 @@ pub struct GatewayConfig {
     pub websocket: WebSocketConfig,
     /// `[gateway.tls]`: HTTPS and client certificates.
     pub tls: TlsConfig,
+    /// SHA-256 (hex) of an admin token provisioned outside the gateway (a secret manager); env
+    /// `CONSTRUCT_BOOTSTRAP_TOKEN` gives the token itself. Unset: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap_token_sha256: Option<String>,
+    /// When the bootstrap token works: `until_first_pair` (default) or `always`.
+    pub bootstrap_token_mode: BootstrapMode,
+}
+
+/// When `[gateway] bootstrap_token_sha256` is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BootstrapMode {
+    /// Until the first device exists (paired or created with `token create`).
+    #[default]
+    UntilFirstPair,
+    /// For as long as it is configured.
+    Always,
 }
 
 /// `[gateway.websocket]`: limits every WebSocket route shares.
@@ -205,6 +222,8 @@ impl Default for GatewayConfig {
             pairing: PairingConfig::default(),
             websocket: WebSocketConfig::default(),
             tls: TlsConfig::default(),
+            bootstrap_token_sha256: None,
+            bootstrap_token_mode: BootstrapMode::UntilFirstPair,
         }
     }
 }

@@ -105,6 +105,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
     validate_tls(&g.tls).map_err(|(key, reason)| invalid(key, reason))?;
+    if let Some(hash) = &g.bootstrap_token_sha256
+        && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(invalid(
+            "gateway.bootstrap_token_sha256",
+            "must be 64 hex digits (the token's SHA-256)".into(),
+        ));
+    }
     let mcp = &config.mcp;
     if !(60..=86_400).contains(&mcp.session_ttl_secs) {
         return Err(invalid(
