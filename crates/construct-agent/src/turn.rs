@@ -34,10 +34,11 @@ impl Message {
 }
 
 impl From<&construct_core::history::HistoryMessage> for Message {
-    /// A stored message; unknown roles are taken as the user's.
+    /// A stored message; events pushed into a session are context, like system messages; unknown roles are
+    /// taken as the user's.
     fn from(stored: &construct_core::history::HistoryMessage) -> Self {
         let role = match stored.role.as_str() {
-            "system" => Role::System,
+            "system" | "event" => Role::System,
             "assistant" => Role::Assistant,
             _ => Role::User,
         };

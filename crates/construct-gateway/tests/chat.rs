@@ -355,3 +355,77 @@ async fn sessions_rest_lists_reads_renames_and_deletes() {
     );
     assert_eq!(h.send(Method::DELETE, "/api/sessions/alpha", Value::Null).await.0, 404);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Pushing into a live session.
+
+#[tokio::test]
+async fn messages_and_turns_pushed_over_rest_reach_every_attached_socket() {
+    let live = Live::start(Arc::new(EchoAgent), |_| {}).await;
+    let http = http_client(&live);
+    let (mut first, _) = open(authed(&live, "/ws/chat?session_id=ops")).await.unwrap();
+    let (mut second, _) = open(authed(&live, "/ws/chat?session_id=ops")).await.unwrap();
+    for ws in [&mut first, &mut second] {
+        assert_eq!(next(ws).await["type"], "session_start");
+    }
+
+    let (status, pushed) = http
+        .send(
+            Method::POST,
+            "/api/sessions/ops/messages",
+            json!({"role": "event", "content": "build is green"}),
+        )
+        .await;
+    assert_eq!((status, pushed["delivered"].as_u64()), (201, Some(2)), "{pushed}");
+    for ws in [&mut first, &mut second] {
+        let frame = next(ws).await;
+        assert_eq!(
+            (frame["type"].as_str(), frame["event"]["content"].as_str()),
+            (Some("agent_event"), Some("build is green"))
+        );
+    }
+    let (status, _) = http
+        .send(Method::POST, "/api/sessions/ops/messages", json!({"role": "assistant", "content": "noted"}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(next(&mut first).await, json!({"type": "message", "role": "assistant", "content": "noted"}));
+    let _ = next(&mut second).await;
+
+    // A turn started over REST streams to both sockets and lands in the history.
+    let (status, accepted) =
+        http.send(Method::POST, "/api/sessions/ops/turns", json!({"content": "run the report"})).await;
+    assert_eq!((status, accepted["attached"].as_u64()), (202, Some(2)), "{accepted}");
+    for ws in [&mut first, &mut second] {
+        let frames = until(ws, "done").await;
+        assert_eq!(frames.last().unwrap()["full_response"], "run the report");
+    }
+    let (_, history) = http.get("/api/sessions/ops/messages").await;
+    let roles: Vec<&str> =
+        history["messages"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["event", "assistant", "user", "assistant"], "{history}");
+
+    // Bad pushes change nothing.
+    for (path, body, status, code) in [
+        ("/api/sessions/ops/messages", json!({"role": "user", "content": "x"}), 422, "INVALID_MESSAGE"),
+        ("/api/sessions/ops/messages", json!({"role": "system", "content": "  "}), 422, "INVALID_MESSAGE"),
+        ("/api/sessions/ops/messages", json!({"role": "system"}), 422, "INVALID_BODY"),
+        (
+            "/api/sessions/nobody/messages",
+            json!({"role": "system", "content": "x"}),
+            404,
+            "SESSION_NOT_FOUND",
+        ),
+        ("/api/sessions/bad%20id/turns", json!({"content": "x"}), 400, "INVALID_SESSION_ID"),
+        ("/api/sessions/ops/turns", json!({"content": ""}), 422, "INVALID_MESSAGE"),
+    ] {
+        let (got, answer) = http.send(Method::POST, path, body.clone()).await;
+        assert_eq!((got, answer["code"].as_str()), (status, Some(code)), "{path} {body}: {answer}");
+    }
+    let (_, history) = http.get("/api/sessions/ops/messages").await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 4);
+    let reader = pair_device(&live, &["read"]).await;
+    let (status, _) = Http::with_token(live.addr, &reader)
+        .send(Method::POST, "/api/sessions/ops/messages", json!({"role": "system", "content": "x"}))
+        .await;
+    assert_eq!(status, 403);
+}

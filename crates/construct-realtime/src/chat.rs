@@ -88,6 +88,44 @@ impl Attached {
     }
 }
 
+/// Where a turn's frames go: the socket that asked, or every socket attached to the session (a turn
+/// started through `POST /api/sessions/{id}/turns`).
+#[derive(Clone)]
+pub(crate) enum Audience {
+    /// One socket.
+    Socket(Outbox),
+    /// Every socket attached to session `key` at the moment of each frame.
+    Session {
+        /// The registry.
+        attached: Arc<Attached>,
+        /// The session's key.
+        key: String,
+    },
+}
+
+impl Audience {
+    fn outboxes(&self) -> Vec<Outbox> {
+        match self {
+            Audience::Socket(outbox) => vec![outbox.clone()],
+            Audience::Session { attached, key } => attached.outboxes(key),
+        }
+    }
+
+    /// A frame that may be skipped by a slow socket (which is told).
+    fn stream(&self, frame: &Value) {
+        for outbox in self.outboxes() {
+            let _ = outbox.stream(frame);
+        }
+    }
+
+    /// A frame that must arrive.
+    async fn control(&self, frame: &Value) {
+        for outbox in self.outboxes() {
+            let _ = outbox.control(frame).await;
+        }
+    }
+}
+
 impl Drop for Attachment {
     fn drop(&mut self) {
         let mut sockets = self.registry.lock();
@@ -279,7 +317,7 @@ async fn run_turns(
         };
         let cancel = CancellationToken::new();
         *current.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(cancel.clone());
-        run_turn(&state, &id, &key, &outbox, &content, cancel).await;
+        run_turn(&state, &id, &key, &Audience::Socket(outbox.clone()), &content, cancel).await;
         *current.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         drop(guard);
     }
@@ -315,11 +353,11 @@ fn failure_frame(error: &AgentError) -> Value {
     }
 }
 
-async fn run_turn(
+pub(crate) async fn run_turn(
     state: &RealtimeState,
     id: &str,
     key: &str,
-    outbox: &Outbox,
+    audience: &Audience,
     content: &str,
     cancel: CancellationToken,
 ) {
@@ -337,7 +375,7 @@ async fn run_turn(
         Ok(history) => history,
         Err(error) => {
             tracing::error!(%error, "session store failed before a turn");
-            let _ = outbox.control(&error_frame("Session store unavailable", "AGENT_ERROR")).await;
+            audience.control(&error_frame("Session store unavailable", "AGENT_ERROR")).await;
             return;
         }
     };
@@ -354,7 +392,7 @@ async fn run_turn(
     let forward = async {
         while let Some(event) = stream.recv().await {
             if let Some(frame) = frame_of(event) {
-                let _ = outbox.stream(&frame);
+                audience.stream(&frame);
             }
         }
     };
@@ -373,13 +411,13 @@ async fn run_turn(
                 tracing::warn!(%error, "cannot record the answer");
             }
             let _ = shared.sessions.set_state(key, TurnState::Idle, None).await;
-            let _ = outbox.control(&json!({"type": "chunk_reset"})).await;
-            let _ = outbox.control(&json!({"type": "done", "full_response": answer})).await;
+            audience.control(&json!({"type": "chunk_reset"})).await;
+            audience.control(&json!({"type": "done", "full_response": answer})).await;
         }
         Err(error) => {
             tracing::warn!(%error, session = id, "chat turn failed");
             let _ = shared.sessions.set_state(key, TurnState::Error, Some(&turn_id)).await;
-            let _ = outbox.control(&failure_frame(error)).await;
+            audience.control(&failure_frame(error)).await;
             shared
                 .publish("error", json!({"component": "ws_chat", "kind": error.kind(), "session_id": id}))
                 .await;

@@ -118,6 +118,8 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
         RouteGroup::new("realtime-chat", Access::Scope(Scope::Chat))
             .route("/ws/chat", get(chat::ws_chat))
             .route("/api/sessions/{id}", put(sessions_api::rename).delete(sessions_api::delete))
+            .route("/api/sessions/{id}/messages", post(sessions_api::push_message))
+            .route("/api/sessions/{id}/turns", post(sessions_api::push_turn))
             .route("/api/canvas/{id}", delete(canvas::clear))
             .with_state(state.clone()),
         // Its own body limit, so the 256 KiB content limit can be reached (upstream's could not).

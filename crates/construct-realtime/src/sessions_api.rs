@@ -23,6 +23,10 @@ pub const INVALID_SESSION_ID: ErrorCode = ErrorCode::new("INVALID_SESSION_ID");
 pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode::new("SESSION_NOT_FOUND");
 /// 409 when deleting a session whose turn is running.
 pub const SESSION_BUSY: ErrorCode = ErrorCode::new("SESSION_BUSY");
+/// 422 for a pushed message with a bad role or content.
+pub const INVALID_MESSAGE: ErrorCode = ErrorCode::new("INVALID_MESSAGE");
+/// Longest pushed message or turn input, in bytes.
+pub const MAX_PUSH_BYTES: usize = 32 * 1024;
 /// 400 for an empty or overlong session name.
 pub const INVALID_NAME: ErrorCode = ErrorCode::new("INVALID_NAME");
 
@@ -183,4 +187,100 @@ pub(crate) async fn delete(
         return Err(not_found(&id));
     }
     Ok(Json(json!({"deleted": true, "session_id": id})))
+}
+
+/// Body of `POST /api/sessions/{id}/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PushMessage {
+    role: String,
+    content: String,
+}
+
+fn checked_content(content: &str) -> Result<(), ApiError> {
+    if content.trim().is_empty() || content.len() > MAX_PUSH_BYTES {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_MESSAGE,
+            format!("content must be 1 to {MAX_PUSH_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// An existing session's key, or 404.
+async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
+    let key = checked_key(id)?;
+    match state.0.sessions.get(&key).await.map_err(store_error)? {
+        Some(_) => Ok(key),
+        None => Err(not_found(id)),
+    }
+}
+
+/// `POST /api/sessions/{id}/messages` (chat): stores a system, assistant or event message in the session and
+/// delivers it at once to every socket attached to it (`message {role, content}`, or `agent_event` for an
+/// event). 201 `{session_id, role, delivered}`.
+pub(crate) async fn push_message(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+    Json(body): Json<PushMessage>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !matches!(body.role.as_str(), "system" | "assistant" | "event") {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_MESSAGE,
+            "role must be system, assistant or event",
+        ));
+    }
+    checked_content(&body.content)?;
+    let key = existing(&state, &id).await?;
+    let message =
+        construct_core::history::HistoryMessage { role: body.role.clone(), content: body.content.clone() };
+    state.0.sessions.append(&key, vec![message]).await.map_err(store_error)?;
+    let frame = if body.role == "event" {
+        json!({"type": "agent_event", "event": {"source": "api", "content": body.content}})
+    } else {
+        json!({"type": "message", "role": body.role, "content": body.content})
+    };
+    let mut delivered = 0;
+    for outbox in state.0.attached.outboxes(&key) {
+        if outbox.control(&frame).await.is_ok() {
+            delivered += 1;
+        }
+    }
+    Ok((StatusCode::CREATED, Json(json!({"session_id": id, "role": body.role, "delivered": delivered}))))
+}
+
+/// Body of `POST /api/sessions/{id}/turns`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PushTurn {
+    content: String,
+}
+
+/// `POST /api/sessions/{id}/turns` (chat): an agent turn for the session as if its user had typed
+/// `content`, in the session's queue like any other, streaming to every socket attached to it. 202
+/// `{session_id, status: "accepted", attached}`; 409 `SESSION_BUSY` when the session's queue is full.
+pub(crate) async fn push_turn(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+    Json(body): Json<PushTurn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    checked_content(&body.content)?;
+    let key = existing(&state, &id).await?;
+    let guard = state.0.queue.acquire(&key).await.map_err(|busy| {
+        ApiError::new(StatusCode::CONFLICT, SESSION_BUSY, format!("Session {id} is busy: {busy}"))
+    })?;
+    let attached = state.0.attached.count(&key);
+    let audience = crate::chat::Audience::Session {
+        attached: std::sync::Arc::clone(&state.0.attached),
+        key: key.clone(),
+    };
+    let (task_state, task_id) = (state.clone(), id.clone());
+    tokio::spawn(async move {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        crate::chat::run_turn(&task_state, &task_id, &key, &audience, &body.content, cancel).await;
+        drop(guard);
+    });
+    Ok((StatusCode::ACCEPTED, Json(json!({"session_id": id, "status": "accepted", "attached": attached}))))
 }

@@ -98,6 +98,11 @@ impl Http {
         Http { addr, token: String::new() }
     }
 
+    /// A client presenting `token`.
+    pub fn with_token(addr: std::net::SocketAddr, token: &str) -> Self {
+        Http { addr, token: token.to_owned() }
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(Method::GET, path, Value::Null).await
     }
