@@ -56,6 +56,7 @@ pub struct Authenticator {
     node_token: Option<TokenHash>,
     certificates: Vec<(String, Scopes, Option<String>)>,
     bootstrap: Option<(TokenHash, construct_core::config::BootstrapMode)>,
+    proxy: Option<construct_core::config::AuthConfig>,
 }
 
 impl Authenticator {
@@ -80,7 +81,32 @@ impl Authenticator {
                 .as_deref()
                 .and_then(TokenHash::from_hex)
                 .map(|hash| (hash, gateway.bootstrap_token_mode)),
+            proxy: (gateway.auth.mode == construct_core::config::AuthMode::TrustedProxy)
+                .then(|| gateway.auth.clone()),
         }
+    }
+
+    /// Whether users named by a trusted proxy are believed, and from loopback too.
+    pub fn proxy_mode(&self) -> Option<bool> {
+        self.proxy.as_ref().map(|p| p.allow_loopback_proxy)
+    }
+
+    /// The user a trusted proxy names in `headers`, when it names one that is allowed and every required
+    /// header is there. The caller has checked that the request came from a trusted proxy.
+    pub fn authenticate_proxy_user(&self, headers: &HeaderMap) -> Option<Principal> {
+        let auth = self.proxy.as_ref()?;
+        let user = headers.get(auth.user_header.as_str())?.to_str().ok()?.trim();
+        let printable = !user.is_empty() && user.len() <= 256 && !user.chars().any(char::is_control);
+        let complete = auth.required_headers.iter().all(|name| {
+            headers.get(name.as_str()).is_some_and(|v| !v.as_bytes().iter().all(u8::is_ascii_whitespace))
+        });
+        let allowed = auth.allow_users.is_empty() || auth.allow_users.iter().any(|u| u == user);
+        if !(printable && complete && allowed) {
+            tracing::info!(user, complete, allowed, "a trusted proxy named a user who is not let in");
+            return None;
+        }
+        let scopes = auth.scopes_by_user.get(user).copied().unwrap_or(auth.default_scopes);
+        Some(Principal { kind: PrincipalKind::ProxyUser { id: format!("proxy:{user}") }, scopes })
     }
 
     /// Accepts the TLS client certificates `[[gateway.tls.client_auth.map]]` lists as credentials.

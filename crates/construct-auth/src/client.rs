@@ -75,6 +75,11 @@ impl ClientResolver {
         self.trusted.iter().any(|cidr| cidr.contains(ip))
     }
 
+    /// Whether the TCP peer itself is a trusted proxy.
+    pub fn is_trusted_peer(&self, peer: SocketAddr) -> bool {
+        self.is_trusted(normalize(peer.ip()))
+    }
+
     /// The client's address for a request from `peer` carrying `headers`.
     pub fn client_ip(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         let peer_ip = normalize(peer.ip());

@@ -202,11 +202,23 @@ async fn authenticated(
         .into_response());
     }
     let authenticator = &context.authenticator;
+    let tokenless = crate::authenticator::bearer_token(headers, query).is_none();
     if authenticator.requires_pairing()
-        && crate::authenticator::bearer_token(headers, query).is_none()
+        && tokenless
         && let Some(principal) = certificate.and_then(|c| authenticator.authenticate_certificate(c))
     {
         return Ok(principal);
+    }
+    // An identity-aware proxy's user header counts only when the TCP peer is that proxy: from anyone else
+    // it is a forgery, and ignored.
+    if let Some(allow_loopback) = authenticator.proxy_mode()
+        && tokenless
+        && context.resolver.is_trusted_peer(peer)
+        && (allow_loopback || !crate::client::normalize(peer.ip()).is_loopback())
+    {
+        return authenticator
+            .authenticate_proxy_user(headers)
+            .ok_or_else(|| auth_error_response(&AuthError::Invalid));
     }
     let result = if node {
         authenticator.authenticate_node(headers, query, key, ip).await

@@ -155,6 +155,12 @@ pub enum PrincipalKind {
         /// What it is (`node`, ...).
         name: &'static str,
     },
+    /// A user an identity-aware proxy in `[gateway] trusted_proxies` vouched for (`[gateway.auth] mode =
+    /// "trusted-proxy"`).
+    ProxyUser {
+        /// `proxy:` and the user's name.
+        id: String,
+    },
     /// A machine authenticated by its TLS client certificate alone (`[[gateway.tls.client_auth.map]]`).
     Certificate {
         /// `cert:` and the first 16 hex digits of the mapped fingerprint.
@@ -186,6 +192,7 @@ impl Principal {
             PrincipalKind::LocalOperator => "local-operator",
             PrincipalKind::Machine { name } => name,
             PrincipalKind::Certificate { id, .. } => id,
+            PrincipalKind::ProxyUser { id } => id,
         }
     }
 }

@@ -64,3 +64,86 @@ fn the_environment_gives_the_token_and_only_its_hash_is_kept() {
     let error = construct_core::config::load(&sources).unwrap_err();
     assert!(error.to_string().contains("gateway.bootstrap_token_sha256"), "{error}");
 }
+
+fn proxied(configure: impl FnOnce(&mut construct_core::config::AuthConfig)) -> Harness {
+    harness(|l| {
+        let g = &mut l.config.gateway;
+        g.trusted_proxies = vec!["203.0.113.50/32".parse().unwrap(), "127.0.0.1/32".parse().unwrap()];
+        g.auth.mode = construct_core::config::AuthMode::TrustedProxy;
+        g.auth.required_headers = vec!["X-Forwarded-Email".into()];
+        g.auth.allow_users = vec!["alice".into(), "bob".into()];
+        g.auth.scopes_by_user = [("bob".to_owned(), construct_core::principal::Scopes::FIRST_DEVICE)].into();
+        configure(&mut g.auth);
+    })
+}
+
+fn as_user(method: Method, path: &str, user: &str) -> Call {
+    call(method, path)
+        .header("x-forwarded-user", user)
+        .header("x-forwarded-email", &format!("{user}@example.com"))
+}
+
+#[tokio::test]
+async fn users_named_by_a_trusted_proxy_get_their_scopes() {
+    let h = proxied(|_| {});
+    let r = &h.router;
+    assert_eq!(as_user(Method::GET, "/api/status", "alice").send(r).await.0, StatusCode::OK);
+    assert_error(
+        &as_user(Method::GET, "/api/config", "alice").send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+    assert_eq!(
+        as_user(Method::GET, "/api/config", "bob").send(r).await.0,
+        StatusCode::OK,
+        "bob's own scopes"
+    );
+    for refused in [
+        as_user(Method::GET, "/api/status", "mallory"),
+        call(Method::GET, "/api/status").header("x-forwarded-user", "alice"),
+        call(Method::GET, "/api/status"),
+    ] {
+        assert_error(&refused.send(r).await, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+    // Tokens still work, through the proxy or not.
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let (_, _, paired) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(r).await;
+    let token = paired["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(Method::GET, "/api/config").token(&token).from("198.51.100.7:4000").send(r).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_user_header_from_anyone_but_the_proxy_is_ignored() {
+    let h = proxied(|_| {});
+    let r = &h.router;
+    // Straight to the gateway, bypassing the proxy, with forged identity headers.
+    let spoofed = as_user(Method::GET, "/api/config", "bob")
+        .from("198.51.100.7:4000")
+        .header("x-forwarded-for", "203.0.113.50");
+    assert_error(&spoofed.send(r).await, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    // A local process is not the proxy unless the configuration says a loopback proxy is expected.
+    assert_error(
+        &as_user(Method::GET, "/api/status", "alice").from(LOCAL).send(r).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+    let h = proxied(|auth| auth.allow_loopback_proxy = true);
+    assert_eq!(
+        as_user(Method::GET, "/api/status", "alice").from(LOCAL).send(&h.router).await.0,
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn trusted_proxy_mode_needs_proxies_and_pairing() {
+    let mut config = construct_core::config::Config::default();
+    config.gateway.auth.mode = construct_core::config::AuthMode::TrustedProxy;
+    let error = construct_core::config::validate(&config).unwrap_err().to_string();
+    assert!(error.contains("trusted_proxies"), "{error}");
+    config.gateway.trusted_proxies = vec!["10.0.0.1/32".parse().unwrap()];
+    config.gateway.auth.user_header = "bad header".into();
+    assert!(construct_core::config::validate(&config).unwrap_err().to_string().contains("gateway.auth"));
+}

@@ -124,6 +124,55 @@ pub struct GatewayConfig {
     pub bootstrap_token_sha256: Option<String>,
     /// When the bootstrap token works: `until_first_pair` (default) or `always`.
     pub bootstrap_token_mode: BootstrapMode,
+    /// `[gateway.auth]`: identity from a trusted reverse proxy.
+    pub auth: AuthConfig,
+}
+
+/// How requests are authenticated besides device tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMode {
+    /// Device tokens only (the default).
+    #[default]
+    Token,
+    /// Also the user an identity-aware proxy (oauth2-proxy, Authelia, Pomerium, Caddy forward_auth) names in
+    /// a header, believed only from `[gateway] trusted_proxies`.
+    TrustedProxy,
+}
+
+/// `[gateway.auth]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// `token` (default) or `trusted-proxy`.
+    pub mode: AuthMode,
+    /// The header the proxy puts the user in. Default `X-Forwarded-User`.
+    pub user_header: String,
+    /// Headers the proxy always sets; a request without one is not believed.
+    pub required_headers: Vec<String>,
+    /// Users allowed in; empty: any user the proxy names.
+    pub allow_users: Vec<String>,
+    /// Scopes per user; others get `default_scopes`.
+    pub scopes_by_user: std::collections::BTreeMap<String, crate::principal::Scopes>,
+    /// Scopes of a user not in `scopes_by_user`. Default read and chat.
+    pub default_scopes: crate::principal::Scopes,
+    /// Believe a proxy on this machine (loopback). Default false: every local process could claim to be
+    /// it.
+    pub allow_loopback_proxy: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            mode: AuthMode::Token,
+            user_header: "X-Forwarded-User".to_owned(),
+            required_headers: Vec::new(),
+            allow_users: Vec::new(),
+            scopes_by_user: std::collections::BTreeMap::new(),
+            default_scopes: crate::principal::Scopes::DEFAULT_DEVICE,
+            allow_loopback_proxy: false,
+        }
+    }
 }
 
 /// When `[gateway] bootstrap_token_sha256` is accepted.
@@ -224,6 +273,7 @@ impl Default for GatewayConfig {
             tls: TlsConfig::default(),
             bootstrap_token_sha256: None,
             bootstrap_token_mode: BootstrapMode::UntilFirstPair,
+            auth: AuthConfig::default(),
         }
     }
 }

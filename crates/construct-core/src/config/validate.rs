@@ -105,6 +105,22 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(invalid("kumiho.api_url", format!("{:?} is not an http(s) URL", config.kumiho.api_url)));
     }
     validate_tls(&g.tls).map_err(|(key, reason)| invalid(key, reason))?;
+    if g.auth.mode == super::AuthMode::TrustedProxy {
+        if !g.require_pairing {
+            return Err(invalid("gateway.auth.mode", "trusted-proxy needs require_pairing = true".into()));
+        }
+        if g.trusted_proxies.is_empty() {
+            return Err(invalid(
+                "gateway.auth.mode",
+                "trusted-proxy needs [gateway] trusted_proxies: the proxy's addresses".into(),
+            ));
+        }
+        for name in std::iter::once(&g.auth.user_header).chain(&g.auth.required_headers) {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(invalid("gateway.auth", format!("{name:?} is not a header name")));
+            }
+        }
+    }
     if let Some(hash) = &g.bootstrap_token_sha256
         && !(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
     {
