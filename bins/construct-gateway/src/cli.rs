@@ -56,6 +56,9 @@ pub enum Command {
         #[arg(long)]
         new: bool,
     },
+    /// Check the configuration and surroundings for security and health problems; the exit status is 0
+    /// when all is well, 1 with warnings, 2 with errors.
+    Doctor,
     /// Inspect the configuration.
     Config {
         /// What to do with it.

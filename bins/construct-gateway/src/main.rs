@@ -25,7 +25,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let logs = init_tracing(cli.global.log_format);
     route_panics_to_tracing();
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Doctor = command {
+        return match load_config(&cli.global).and_then(|loaded| doctor(&loaded)) {
+            Ok(code) => ExitCode::from(code),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let result = match command {
+        Command::Doctor => Ok(()),
         Command::Serve => serve(&cli.global, logs),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
         Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
@@ -73,6 +84,39 @@ fn serve(global: &cli::GlobalArgs, logs: Arc<dyn EventBus>) -> anyhow::Result<()
     }))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Prints the check-up, one finding per line; returns the exit status (0 ok, 1 warnings, 2 errors).
+fn doctor(loaded: &LoadedConfig) -> anyhow::Result<u8> {
+    use construct_api::doctor::Severity;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    construct_core::config::ensure_data_dir(&loaded.data_dir)?;
+    let kumiho = construct_gateway::open_kumiho(loaded)?;
+    let report = runtime.block_on(construct_api::doctor::diagnose(
+        &loaded.config,
+        &loaded.data_dir,
+        &*kumiho.api(),
+        &construct_api::outbound_client(),
+        None,
+    ));
+    for finding in &report.findings {
+        let tag = match finding.severity {
+            Severity::Ok => "ok",
+            Severity::Warn => "WARN",
+            Severity::Error => "ERROR",
+        };
+        println!("[{tag}] {}: {}", finding.category, finding.message);
+        if let Some(fix) = &finding.fix {
+            println!("        fix: {fix}");
+        }
+    }
+    let summary = report.to_json()["summary"].clone();
+    println!("{} ok, {} warnings, {} errors", summary["ok"], summary["warnings"], summary["errors"]);
+    Ok(match report.worst() {
+        Severity::Ok => 0,
+        Severity::Warn => 1,
+        Severity::Error => 2,
+    })
 }
 
 fn config_check(global: &cli::GlobalArgs) -> anyhow::Result<()> {

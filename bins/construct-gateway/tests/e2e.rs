@@ -662,3 +662,32 @@ fn headless_tokens_are_created_listed_and_revoked_while_the_gateway_runs() {
     assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--scopes"));
     assert_no_plaintext(&home.path().join("data"), &[token]);
 }
+
+#[test]
+fn doctor_reports_findings_and_exits_with_the_worst() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let data = data.to_str().unwrap();
+    let clean = home.path().join("clean.toml");
+    std::fs::write(&clean, "[provider]\nkind = \"echo\"\n").unwrap();
+    let out = run(home.path(), &["doctor", "--config", clean.to_str().unwrap(), "--data-dir", data], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("[ok] kumiho") && text.contains("0 errors"), "{text}");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let risky = home.path().join("risky.toml");
+    std::fs::write(
+        &risky,
+        format!(
+            "[gateway]\nhost = \"0.0.0.0\"\nallow_public_bind = true\n\n[terminal]\nenabled = true\n\n[provider]\nbase_url = \"http://{closed}/v1\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run(home.path(), &["doctor", "--config", risky.to_str().unwrap(), "--data-dir", data], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for expected in ["[ERROR] tls", "[ERROR] terminal", "[ERROR] provider", "[WARN] bind", "fix:"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+}

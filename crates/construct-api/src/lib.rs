@@ -19,6 +19,7 @@ pub mod audit;
 pub mod catalog;
 pub mod clawhub;
 pub mod devices;
+pub mod doctor;
 pub mod graph;
 pub mod kumiho_proxy;
 pub mod memory_graph;
@@ -186,6 +187,7 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
             .route("/api/config", get(system::config))
+            .route("/api/doctor", get(doctor::doctor).post(doctor::doctor))
             .route("/api/channel-events", post(approvals::channel_event))
             .route("/api/workflows/runs/{run_id}/approve", post(approvals::approve))
             .route("/api/teams", post(teams::create))

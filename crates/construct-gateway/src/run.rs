@@ -155,6 +155,14 @@ pub enum OpenedKumiho {
 }
 
 impl OpenedKumiho {
+    /// The store or client, as the trait.
+    pub fn api(&self) -> Arc<dyn construct_kumiho::KumihoApi> {
+        match self {
+            OpenedKumiho::Local(local) => Arc::clone(local) as Arc<dyn construct_kumiho::KumihoApi>,
+            OpenedKumiho::Remote(remote) => Arc::new(remote.clone()),
+        }
+    }
+
     /// Hands it to `builder`.
     pub fn install(self, builder: GatewayBuilder) -> GatewayBuilder {
         match self {

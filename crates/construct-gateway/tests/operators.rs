@@ -147,3 +147,27 @@ fn trusted_proxy_mode_needs_proxies_and_pairing() {
     config.gateway.auth.user_header = "bad header".into();
     assert!(construct_core::config::validate(&config).unwrap_err().to_string().contains("gateway.auth"));
 }
+
+#[tokio::test]
+async fn the_doctor_route_is_for_admins_and_notices_an_untrusted_proxy() {
+    let h = harness(|l| l.config.provider.kind = construct_core::config::ProviderKind::Echo);
+    let (admin, _) = pair_first(&h).await;
+    let r = &h.router;
+    let (status, _, report) = call(Method::GET, "/api/doctor").token(&admin).send(r).await;
+    assert_eq!((status, report["summary"]["errors"].as_u64()), (StatusCode::OK, Some(0)), "{report}");
+    let (_, _, proxied) = call(Method::GET, "/api/doctor")
+        .token(&admin)
+        .header("x-forwarded-for", "198.51.100.1")
+        .send(r)
+        .await;
+    let proxy =
+        proxied["results"].as_array().unwrap().iter().find(|f| f["category"] == "proxy").unwrap().clone();
+    assert_eq!(proxy["severity"], "warn", "{proxy}");
+    let code = mint_code(&h, &admin, Some(serde_json::json!({"scopes": ["read"]}))).await;
+    let (_, _, paired) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(r).await;
+    assert_error(
+        &call(Method::GET, "/api/doctor").token(paired["token"].as_str().unwrap()).send(r).await,
+        StatusCode::FORBIDDEN,
+        "FORBIDDEN_SCOPE",
+    );
+}
