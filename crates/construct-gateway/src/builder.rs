@@ -375,6 +375,7 @@ impl GatewayBuilder {
         groups.extend(construct_webhooks::channels::route_groups(channels));
         groups.extend(construct_realtime::route_groups(realtime));
         groups.extend(construct_mcp::route_groups(mcp.clone()));
+        groups.push(construct_web::route_group(gateway.prefix()));
         groups.extend(self.groups);
         let mut app = Router::new();
         let mut route_table = Vec::new();
@@ -401,7 +402,12 @@ impl GatewayBuilder {
             }
             app = app.merge(limits.apply(router));
         }
-        let app = app.fallback(routes::not_found);
+        // Unknown paths: the dashboard for a browser navigating to one of its pages, else the JSON 404.
+        let prefix = gateway.prefix().to_owned();
+        let app = app.fallback(move |request: Request| {
+            let prefix = prefix.clone();
+            async move { construct_web::fallback(&prefix, &request) }
+        });
         let app = nest_under_prefix(app, gateway.prefix());
         let tls = match &state.config.gateway.tls {
             tls if tls.enabled => Some(Arc::new(construct_tls::TlsServer::new(tls)?)),

@@ -28,7 +28,20 @@ async fn every_route_refuses_anonymous_callers_unless_public() {
     assert!(table.len() >= 10, "{table:?}");
     let public: Vec<&str> =
         table.iter().filter(|r| matches!(r.access, Access::Public)).map(|r| r.path.as_str()).collect();
-    assert_eq!(public, ["/health", "/readyz", "/pair", "/api/pair"], "the public allowlist");
+    assert_eq!(
+        public,
+        [
+            "/health",
+            "/readyz",
+            "/pair",
+            "/api/pair",
+            "/",
+            "/_app/",
+            "/_app/index.html",
+            "/_app/assets/{*file}"
+        ],
+        "the public allowlist: probes, pairing, and the dashboard's files (its data needs credentials)"
+    );
     for route in table {
         for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
             let got = call(method.clone(), &concrete(&route.path)).send(&h.router).await;

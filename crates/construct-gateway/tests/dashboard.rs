@@ -1,0 +1,105 @@
+//! The embedded dashboard through the assembled router: its page, its assets, the fallback rules.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
+mod common;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use common::*;
+use http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn fetch(
+    h: &Harness,
+    method: Method,
+    uri: &str,
+    accept: Option<&str>,
+) -> (StatusCode, http::HeaderMap, String) {
+    let mut builder = Request::builder().method(method).uri(uri).header(header::HOST, "gateway.example");
+    if let Some(accept) = accept {
+        builder = builder.header(header::ACCEPT, accept);
+    }
+    let mut request = builder.body(Body::empty()).unwrap();
+    request.extensions_mut().insert(ConnectInfo(REMOTE.parse::<std::net::SocketAddr>().unwrap()));
+    let response = h.router.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body.collect().await.unwrap().to_bytes()).into_owned(),
+    )
+}
+
+const HTML: Option<&str> = Some("text/html,application/xhtml+xml,*/*;q=0.8");
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_with_strict_headers() {
+    let h = harness(|_| {});
+    for path in ["/", "/_app/", "/_app/index.html"] {
+        let (status, headers, page) = fetch(&h, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline")
+        );
+        assert_eq!(
+            (
+                headers[header::X_CONTENT_TYPE_OPTIONS].to_str().unwrap(),
+                headers[header::REFERRER_POLICY].to_str().unwrap()
+            ),
+            ("nosniff", "no-referrer")
+        );
+        assert!(page.contains("<div id=\"root\">"), "{page}");
+    }
+    let (_, _, page) = fetch(&h, Method::GET, "/", None).await;
+    let script = page.split("src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(script.starts_with("/_app/assets/"), "{script}");
+    let (status, headers, _) = fetch(&h, Method::GET, &script, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_eq!(headers[header::CONTENT_TYPE], "text/javascript; charset=utf-8");
+    let (status, _, body) = fetch(&h, Method::GET, "/_app/assets/..%2F..%2Fetc%2Fpasswd", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("\"code\":\"NOT_FOUND\""));
+}
+
+#[tokio::test]
+async fn client_routes_get_the_page_and_everything_else_stays_a_json_404() {
+    let h = harness(|_| {});
+    let (status, headers, _) = fetch(&h, Method::GET, "/chat/session-1", HTML).await;
+    assert_eq!(
+        (status, headers[header::CONTENT_TYPE].to_str().unwrap()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
+    for (method, uri, accept) in [
+        (Method::GET, "/api/nothing-here", HTML),
+        (Method::GET, "/ws/nothing-here", HTML),
+        (Method::GET, "/_app/missing.html", HTML),
+        (Method::GET, "/chat", None),
+        (Method::POST, "/chat", HTML),
+    ] {
+        let (status, headers, body) = fetch(&h, method.clone(), uri, accept).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}");
+        assert!(
+            headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"),
+            "{method} {uri}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn under_a_path_prefix_the_page_points_at_prefixed_assets() {
+    let h = harness(|l| l.config.gateway.path_prefix = Some("/construct".into()));
+    let (status, _, page) = fetch(&h, Method::GET, "/construct", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("content=\"/construct\"") && page.contains("\"/construct/_app/assets/"), "{page}");
+    let (status, _, _) = fetch(&h, Method::GET, "/construct/devices", HTML).await;
+    assert_eq!(status, StatusCode::OK, "client routes under the prefix");
+    let (status, _, _) = fetch(&h, Method::GET, "/elsewhere", HTML).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "outside the prefix");
+}
