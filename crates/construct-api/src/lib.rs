@@ -25,6 +25,7 @@ pub mod kumiho_proxy;
 pub mod memory_graph;
 pub mod pairing;
 pub mod revision_files;
+pub mod session_auth;
 pub mod skills;
 pub mod status;
 pub mod system;

@@ -33,11 +33,16 @@ pub(crate) fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .rate_class(Some(RateClass::Pair))
             .route("/pair", post(pair_legacy))
             .route("/api/pair", post(pair_json))
+            .route("/api/auth/login", post(crate::session_auth::login))
             .with_state(state.clone()),
         RouteGroup::new("pairing-admin-local", Access::LoopbackAdmin)
             .route("/pair/code", get(initial_code))
             .route("/admin/paircode", get(current_code))
             .route("/admin/paircode/new", post(new_code))
+            .with_state(state.clone()),
+        RouteGroup::new("browser-session", Access::Scope(Scope::Read))
+            .route("/api/auth/session", get(crate::session_auth::session))
+            .route("/api/auth/logout", post(crate::session_auth::logout))
             .with_state(state.clone()),
         RouteGroup::new("pairing-admin", Access::Scope(Scope::Admin))
             .route("/api/pairing/initiate", post(initiate))
@@ -45,7 +50,7 @@ pub(crate) fn route_groups(state: ApiState) -> Vec<RouteGroup> {
     ]
 }
 
-fn pair_error(error: PairError) -> ApiError {
+pub(crate) fn pair_error(error: PairError) -> ApiError {
     match error {
         PairError::Disabled => {
             ApiError::new(StatusCode::FORBIDDEN, PAIRING_DISABLED, "Pairing is disabled for this gateway")
@@ -123,14 +128,14 @@ async fn pair_json(
 }
 
 /// Tells live clients a device paired (never its token).
-async fn announce(state: &ApiState, paired: &construct_auth::Paired) {
+pub(crate) async fn announce(state: &ApiState, paired: &construct_auth::Paired) {
     let device = &paired.device;
     let event = json!({"device_id": device.id, "name": device.name, "device_type": device.device_type, "scopes": device.scopes});
     state.publish("device_paired", event).await;
 }
 
 /// Trims a client-supplied label and refuses one that is too long or holds control characters.
-fn clean_label(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn clean_label(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else { return Ok(None) };
     if value.chars().count() > MAX_NAME_LEN || value.chars().any(char::is_control) {
         return Err(ApiError::new(

@@ -57,6 +57,7 @@ pub struct Authenticator {
     certificates: Vec<(String, Scopes, Option<String>)>,
     bootstrap: Option<(TokenHash, construct_core::config::BootstrapMode)>,
     proxy: Option<construct_core::config::AuthConfig>,
+    allowed_origins: Vec<String>,
 }
 
 impl Authenticator {
@@ -83,7 +84,13 @@ impl Authenticator {
                 .map(|hash| (hash, gateway.bootstrap_token_mode)),
             proxy: (gateway.auth.mode == construct_core::config::AuthMode::TrustedProxy)
                 .then(|| gateway.auth.clone()),
+            allowed_origins: gateway.allowed_origins.clone(),
         }
+    }
+
+    /// Origins besides the gateway's own that browsers may call it from.
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.allowed_origins
     }
 
     /// Whether users named by a trusted proxy are believed, and from loopback too.
@@ -289,7 +296,34 @@ pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Optio
     };
     let from_query =
         || query?.split('&').find_map(|pair| pair.strip_prefix("token=")).filter(|t| !t.is_empty());
-    from_header.or_else(from_protocol).or_else(from_query)
+    from_header.or_else(from_protocol).or_else(from_query).or_else(|| session_cookie(headers))
+}
+
+/// The cookie the dashboard's browser session travels in (HttpOnly, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "construct_session";
+
+/// The session cookie's token, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether the credential of a request is its session cookie (no header, subprotocol or query token).
+pub fn uses_session_cookie(headers: &HeaderMap, query: Option<&str>) -> bool {
+    let explicit = bearer_token(&HeaderMap::new(), query).is_some()
+        || headers.contains_key(AUTHORIZATION)
+        || headers
+            .get_all(SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains("bearer."));
+    !explicit && session_cookie(headers).is_some()
 }
 
 #[cfg(test)]

@@ -225,7 +225,20 @@ async fn authenticated(
     } else {
         authenticator.authenticate(headers, query, key, ip).await
     };
-    result.map_err(|error| auth_error_response(&error))
+    let principal = result.map_err(|error| auth_error_response(&error))?;
+    // A browser's cookie rides along on requests other sites make it send: a cookie-authenticated request
+    // from a foreign Origin is refused (SameSite=Strict already keeps the cookie off most of them).
+    if crate::authenticator::uses_session_cookie(headers, query)
+        && !crate::ws::origin_allowed(headers, authenticator.allowed_origins())
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            crate::ws::ORIGIN_NOT_ALLOWED,
+            "This origin may not use the dashboard's session",
+        )
+        .into_response());
+    }
+    Ok(principal)
 }
 
 /// Records a scope denial in the audit log and builds the 403.

@@ -35,6 +35,7 @@ async fn every_route_refuses_anonymous_callers_unless_public() {
             "/readyz",
             "/pair",
             "/api/pair",
+            "/api/auth/login",
             "/",
             "/_app/",
             "/_app/index.html",

@@ -103,3 +103,86 @@ async fn under_a_path_prefix_the_page_points_at_prefixed_assets() {
     let (status, _, _) = fetch(&h, Method::GET, "/elsewhere", HTML).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "outside the prefix");
 }
+
+fn set_cookie(headers: &http::HeaderMap) -> String {
+    headers.get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_browser_signs_in_with_an_httponly_cookie_and_signs_out() {
+    let h = harness(|_| {});
+    let r = &h.router;
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let foreign = call(Method::POST, "/api/auth/login")
+        .header("origin", "https://evil.example")
+        .json(serde_json::json!({"code": code}));
+    assert_error(&foreign.send(r).await, StatusCode::FORBIDDEN, "ORIGIN_NOT_ALLOWED");
+    assert_error(
+        &call(Method::POST, "/api/auth/login").json(serde_json::json!({"code": "000000"})).send(r).await,
+        StatusCode::FORBIDDEN,
+        "INVALID_PAIRING_CODE",
+    );
+    assert_error(
+        &call(Method::POST, "/api/auth/login")
+            .json(serde_json::json!({"code": code, "token": "x"}))
+            .send(r)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    let (status, headers, body) = call(Method::POST, "/api/auth/login")
+        .header("origin", "http://gateway.example")
+        .json(serde_json::json!({"code": code, "name": "laptop"}))
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = set_cookie(&headers);
+    for part in ["construct_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag, or the browser would drop it");
+    let value = cookie.split(';').next().unwrap().to_owned();
+    let token = value.trim_start_matches("construct_session=");
+    assert!(!body.to_string().contains(token), "the token never reaches scripts");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+
+    let (status, _, session) = call(Method::GET, "/api/auth/session").header("cookie", &value).send(r).await;
+    assert_eq!((status, session["authenticated"].as_bool()), (StatusCode::OK, Some(true)), "{session}");
+    let own =
+        call(Method::GET, "/api/status").header("cookie", &value).header("origin", "http://gateway.example");
+    assert_eq!(own.send(r).await.0, StatusCode::OK);
+    let cross =
+        call(Method::GET, "/api/status").header("cookie", &value).header("origin", "https://evil.example");
+    assert_error(&cross.send(r).await, StatusCode::FORBIDDEN, "ORIGIN_NOT_ALLOWED");
+
+    let (status, headers, _) = call(Method::POST, "/api/auth/logout").header("cookie", &value).send(r).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(set_cookie(&headers).contains("Max-Age=0"));
+    assert_error(
+        &call(Method::GET, "/api/auth/session").header("cookie", &value).send(r).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+}
+
+#[tokio::test]
+async fn under_tls_the_cookie_is_secure_and_scoped_to_the_prefix() {
+    use construct_tls::testing::{Authority, Usage};
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) =
+        Authority::new("CA").issue("localhost", &["localhost"], Usage::Server).write(certs.path(), "server");
+    let h = harness(move |l| {
+        l.config.gateway.path_prefix = Some("/construct".into());
+        l.config.gateway.tls.enabled = true;
+        l.config.gateway.tls.cert_path = Some(cert);
+        l.config.gateway.tls.key_path = Some(key);
+    });
+    let code = h.gateway.pairing().ensure_initial_code().await.unwrap().unwrap().code;
+    let (status, headers, body) = call(Method::POST, "/construct/api/auth/login")
+        .json(serde_json::json!({"code": code}))
+        .send(&h.router)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = set_cookie(&headers);
+    assert!(cookie.contains("; Secure") && cookie.contains("Path=/construct;"), "{cookie}");
+}

@@ -1,0 +1,129 @@
+//! The dashboard's browser session: `POST /api/auth/login` pairs the browser with a code and sets an
+//! HttpOnly, SameSite=Strict session cookie (Secure under TLS) instead of handing a token to scripts
+//! (upstream kept it in localStorage, where any injected script could read it); `GET /api/auth/session`
+//! says who is signed in; `POST /api/auth/logout` revokes the browser's device and clears the cookie.
+//! The cookie holds a device token, so revoking the device in the devices list signs that browser out.
+//! Requests authenticated by the cookie are refused from foreign origins (construct-auth's guard).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use construct_auth::authenticator::SESSION_COOKIE;
+use construct_auth::{Caller, Client};
+use construct_core::ApiError;
+use construct_core::audit::{AuditEvent, AuditKind, record};
+use construct_core::devices::NewDevice;
+use construct_core::extract::{Json, from_json_slice};
+use construct_core::principal::PrincipalKind;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ApiState;
+
+/// How long the session cookie lives when its device has no expiry.
+pub const SESSION_DAYS: i64 = 30;
+
+/// Body of `POST /api/auth/login`. No `Debug`: it holds a pairing code.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    code: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn cookie(state: &ApiState, value: &str, max_age: i64) -> HeaderValue {
+    let config = state.config();
+    let path = match config.gateway.prefix() {
+        "" => "/",
+        prefix => prefix,
+    };
+    let secure = if config.gateway.tls.enabled { "; Secure" } else { "" };
+    let text = format!(
+        "{SESSION_COOKIE}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("construct_session=; Max-Age=0"))
+}
+
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `POST /api/auth/login` (public; the pair rate limit) `{code, name?}`.
+pub(crate) async fn login(
+    State(state): State<ApiState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    // Signing a browser in from another site's page would plant that site's session (login CSRF).
+    if !construct_auth::ws::origin_allowed(&headers, &state.config().gateway.allowed_origins) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            construct_auth::ws::ORIGIN_NOT_ALLOWED,
+            "This origin may not sign in here",
+        ));
+    }
+    let body: Login = from_json_slice(&body)?;
+    let name = crate::pairing::clean_label("name", body.name)?;
+    let device = NewDevice {
+        name,
+        device_type: Some("browser".into()),
+        ip_address: Some(client.ip.to_string()),
+        ..NewDevice::default()
+    };
+    let paired =
+        state.pairing.pair(client.key, &body.code, device).await.map_err(crate::pairing::pair_error)?;
+    crate::pairing::announce(&state, &paired).await;
+    let max_age = paired
+        .device
+        .expires_at
+        .map(|at| (at - time::OffsetDateTime::now_utc()).whole_seconds().max(0))
+        .unwrap_or(SESSION_DAYS * 86_400);
+    let answer = json!({"paired": true, "device_id": paired.device.id, "scopes": paired.device.scopes});
+    let mut response = no_store(Json(answer).into_response());
+    response.headers_mut().insert(header::SET_COOKIE, cookie(&state, &paired.token, max_age));
+    Ok(response)
+}
+
+/// `GET /api/auth/session` (read): who the session is.
+pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
+    Json(json!({"authenticated": true, "principal": caller.id(), "scopes": caller.scopes}))
+}
+
+/// `POST /api/auth/logout` (read): revokes the browser's device (when the caller is a device) and clears
+/// the cookie.
+pub(crate) async fn logout(
+    State(state): State<ApiState>,
+    Caller(caller): Caller,
+) -> Result<Response, ApiError> {
+    let mut revoked = false;
+    if let PrincipalKind::Device { device_id, .. } = &caller.kind {
+        revoked = state.devices.revoke_device(device_id).await.map_err(crate::store_unavailable)?;
+        if revoked {
+            let event = AuditEvent::new(AuditKind::DeviceRevoked)
+                .actor(caller.id())
+                .detail(json!({"device_id": device_id, "reason": "logout"}));
+            record(&*state.audit, event).await;
+            state.publish("device_revoked", json!({"device_id": device_id})).await;
+        }
+    }
+    let mut response = no_store(Json(json!({"signed_out": true, "revoked": revoked})).into_response());
+    response.headers_mut().insert(header::SET_COOKIE, cookie(&state, "", 0));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cookie_name_is_the_one_the_guard_reads() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            http::HeaderValue::from_static("theme=dark; construct_session=abc"),
+        );
+        assert_eq!(construct_auth::authenticator::session_cookie(&headers), Some("abc"));
+    }
+}
