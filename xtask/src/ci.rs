@@ -1,4 +1,4 @@
-//! `cargo xtask ci`: formatting, lints, tests. The README's test command is the last step.
+//! `cargo xtask ci`: formatting, lints, tests (the README's test command), then the dashboard's build check.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -31,6 +31,8 @@ pub fn run() -> anyhow::Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace", "--locked"])?;
+    // The embedded dashboard must be what its sources build to.
+    crate::web::run(&["--check".to_owned()])?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! `cargo xtask`: the project's build system, in Rust rather than shell scattered over CI files.
 //!
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied, the test suite.
+//! - `cargo xtask web [--check]`: builds the dashboard into `web-dashboard/dist` (or checks the committed one).
 //! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
 
 mod bench;
 mod bench_realtime;
 mod bench_tls;
 mod ci;
+mod web;
 
 use std::process::ExitCode;
 
@@ -15,11 +17,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(&args[1..]),
+        Some("web") => web::run(&args[1..]),
         // Internal entry points used by `bench` once it has built release binaries.
         Some("bench-run") => bench::run_measurement(&args[1..]),
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | bench [--seconds N] [--connections N]>");
+            eprintln!("usage: cargo xtask <ci | web [--check] | bench [--seconds N] [--connections N]>");
             return ExitCode::from(2);
         }
     };
