@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::ApiState;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, ensure_space, find_items, item_kref, one_published_or_latest, optional,
-    page_json, published_or_latest, required, slug_of, taken, undo_create,
+    INVALID_FIELD, ListQuery, ensure_space, item_kref, list_page, one_published_or_latest, optional,
+    required, slug_of, taken, undo_create,
 };
 
 /// The space agents live in.
@@ -62,15 +62,10 @@ pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = query.page()?;
-    let kumiho = &*state.kumiho;
-    let project = &state.config().kumiho.harness_project;
-    let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
-    let shown = page.slice(&items);
-    let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
-    let revisions = published_or_latest(kumiho, &krefs).await?;
-    let agents: Vec<Value> = shown.iter().map(|i| agent_json(i, revisions.get(&i.kref))).collect();
-    Ok(Json(page_json("agents", agents, items.len(), page)))
+    let config = state.config();
+    let place = (config.kumiho.harness_project.as_str(), space_path(&state), KIND);
+    let body = list_page(&*state.kumiho, &query, (place.0, &place.1, place.2), "agents", agent_json).await?;
+    Ok(Json(body))
 }
 
 /// Body of `POST /api/agents` and `PUT /api/agents/{kref}`.

@@ -257,6 +257,25 @@ pub async fn find_items(
     }
 }
 
+/// A list route's answer: the page of `kind` items in `space_path` (or the search hits in `project`), each
+/// shown by `show` with its published (else latest) revision, fetched in one batch; `{<key>: [...],
+/// total_count, page, per_page}`.
+pub async fn list_page(
+    kumiho: &dyn KumihoApi,
+    query: &ListQuery,
+    (project, space_path, kind): (&str, &str, &str),
+    key: &str,
+    show: impl Fn(&Item, Option<&Revision>) -> serde_json::Value,
+) -> Result<serde_json::Value, ApiError> {
+    let page = query.page()?;
+    let items = find_items(kumiho, query, project, space_path, kind).await?;
+    let shown = page.slice(&items);
+    let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
+    let revisions = published_or_latest(kumiho, &krefs).await?;
+    let values = shown.iter().map(|item| show(item, revisions.get(&item.kref))).collect();
+    Ok(page_json(key, values, items.len(), page))
+}
+
 /// A page of a list: `{<key>: values, total_count, page, per_page}`.
 pub fn page_json(key: &str, values: Vec<serde_json::Value>, total: usize, page: Page) -> serde_json::Value {
     let mut body = serde_json::json!({"total_count": total, "page": page.page, "per_page": page.per_page});

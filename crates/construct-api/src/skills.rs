@@ -18,8 +18,7 @@ use serde_json::{Value, json};
 use crate::ApiState;
 use crate::agents::Deprecate;
 use crate::graph::{
-    INVALID_FIELD, ListQuery, find_items, item_kref, one_published_or_latest, optional, page_json,
-    published_or_latest, required, slug_of,
+    INVALID_FIELD, ListQuery, item_kref, list_page, one_published_or_latest, optional, required, slug_of,
 };
 use crate::revision_files::RevisionFiles;
 
@@ -74,20 +73,14 @@ pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = query.page()?;
-    let kumiho = &*state.kumiho;
-    let project = &state.config().kumiho.memory_project;
-    let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
-    let shown = page.slice(&items);
-    let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
-    let revisions = published_or_latest(kumiho, &krefs).await?;
-    let mut skills = Vec::with_capacity(shown.len());
-    for item in &shown {
-        let revision = revisions.get(&item.kref);
+    let config = state.config();
+    let place = (config.kumiho.memory_project.as_str(), space_path(&state), KIND);
+    let body = list_page(&*state.kumiho, &query, (place.0, &place.1, place.2), "skills", |item, revision| {
         let description = revision.and_then(|r| r.metadata.get("description")).cloned().unwrap_or_default();
-        skills.push(skill_json(item, revision, preview(&description)));
-    }
-    Ok(Json(page_json("skills", skills, items.len(), page)))
+        skill_json(item, revision, preview(&description))
+    })
+    .await?;
+    Ok(Json(body))
 }
 
 pub(crate) async fn get(

@@ -21,10 +21,7 @@ use serde_json::{Value, json};
 
 use crate::ApiState;
 use crate::agents::Deprecate;
-use crate::graph::{
-    INVALID_KREF, ListQuery, find_items, item_kref, optional, page_json, published_or_latest, required,
-    slug_of,
-};
+use crate::graph::{INVALID_KREF, ListQuery, item_kref, list_page, optional, required, slug_of};
 use crate::revision_files::RevisionFiles;
 
 /// The space workflows live in.
@@ -257,22 +254,15 @@ pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = query.page()?;
-    let kumiho = &*state.kumiho;
-    let project = &state.config().kumiho.harness_project;
-    let items = find_items(kumiho, &query, project, &space_path(&state), KIND).await?;
-    let shown = page.slice(&items);
-    let krefs: Vec<String> = shown.iter().map(|i| i.kref.clone()).collect();
-    let revisions = published_or_latest(kumiho, &krefs).await?;
-    let workflows: Vec<Value> = shown
-        .iter()
-        .map(|item| {
-            let revision = revisions.get(&item.kref);
-            let definition = revision.and_then(|r| r.metadata.get("definition")).cloned().unwrap_or_default();
-            workflow_json(item, revision, &definition)
+    let config = state.config();
+    let place = (config.kumiho.harness_project.as_str(), space_path(&state), KIND);
+    let body =
+        list_page(&*state.kumiho, &query, (place.0, &place.1, place.2), "workflows", |item, revision| {
+            let definition = revision.and_then(|r| r.metadata.get("definition")).map_or("", String::as_str);
+            workflow_json(item, revision, definition)
         })
-        .collect();
-    Ok(Json(page_json("workflows", workflows, items.len(), page)))
+        .await?;
+    Ok(Json(body))
 }
 
 pub(crate) async fn revision(
