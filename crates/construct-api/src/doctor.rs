@@ -75,9 +75,6 @@ impl Report {
     }
 }
 
-/// Headers that say a proxy forwarded the request.
-const FORWARDING: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
-
 fn configuration(config: &Config, report: &mut Report) {
     let g = &config.gateway;
     let public = g.is_public_bind();
@@ -292,7 +289,8 @@ pub async fn diagnose(
     let mut report = Report::default();
     configuration(config, &mut report);
     if let Some(headers) = forwarded {
-        let proxied = FORWARDING.iter().any(|name| headers.contains_key(*name));
+        let proxied =
+            construct_auth::client::FORWARDING_HEADERS.iter().any(|name| headers.contains_key(*name));
         if proxied && config.gateway.trusted_proxies.is_empty() {
             report.push(Severity::Warn, "proxy", "forwarding headers arrive but no proxy is trusted: rate limits and lockouts count the proxy, not the clients", Some("list the proxy in [gateway] trusted_proxies"));
         } else {

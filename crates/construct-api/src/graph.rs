@@ -17,15 +17,7 @@ pub const INVALID_KREF: ErrorCode = ErrorCode::new("INVALID_KREF");
 /// 422 for a body whose values break a rule (an empty name, a field too long).
 pub const INVALID_FIELD: ErrorCode = ErrorCode::new("INVALID_FIELD");
 
-/// Whether `id` is a path id (a run, step or agent id): `[A-Za-z0-9._-]{1,128}`, not `.` or `..`, so it
-/// can never climb out of a directory it is joined to.
-pub fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id != "."
-        && id != ".."
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
+pub use construct_core::ids::valid_id;
 
 /// [`valid_id`], or 400 `INVALID_PATH` naming `what`.
 pub fn path_id(id: &str, what: &str) -> Result<(), ApiError> {

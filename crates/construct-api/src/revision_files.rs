@@ -127,7 +127,10 @@ impl RevisionFiles {
             .await
             .map_err(crate::graph::taken(what, slug))?;
         match self.publish(state, &item, metadata, content).await {
-            Ok(revision) => Ok((item, revision)),
+            Ok(revision) => {
+                state.kumiho_cache.invalidate();
+                Ok((item, revision))
+            }
             Err(error) => {
                 self.remove(state, slug).await;
                 if let Err(undo) = kumiho.delete_item(&item.kref).await {
@@ -145,6 +148,22 @@ impl RevisionFiles {
         {
             tracing::warn!(%error, dir = self.dir, "cannot remove a deleted item's files");
         }
+    }
+
+    /// A new published revision, with `content` as its body, of the item `raw_kref` names (of `kind`).
+    pub async fn update_item(
+        &self,
+        state: &ApiState,
+        raw_kref: &str,
+        kind: &str,
+        metadata: &Metadata,
+        content: &str,
+    ) -> Result<(Item, Revision), ApiError> {
+        let kref = crate::graph::item_kref(raw_kref, kind)?;
+        let item = state.kumiho.get_item(&kref).await?;
+        let revision = self.publish(state, &item, metadata, content).await?;
+        state.kumiho_cache.invalidate();
+        Ok((item, revision))
     }
 
     /// Deletes the item `raw_kref` names (of `kind`) and its bodies (upstream left the files behind).

@@ -146,9 +146,7 @@ pub(crate) async fn create_skill<'a>(
     let slug = slug_of(&body.name)?;
     let config = state.config();
     let place = (config.kumiho.memory_project.as_str(), SPACE, KIND, "A skill");
-    let created = FILES.create(state, place, &slug, &metadata, &body.content).await?;
-    state.kumiho_cache.invalidate();
-    Ok(created)
+    FILES.create(state, place, &slug, &metadata, &body.content).await
 }
 
 pub(crate) async fn create(
@@ -165,11 +163,10 @@ pub(crate) async fn update(
     Path(kref): Path<String>,
     Json(body): Json<SkillBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // The kref is judged before the body, as before: a bad path is a 400 whatever the body.
     let kref = item_kref(&kref, KIND)?;
     let metadata = body.metadata()?;
-    let item = state.kumiho.get_item(&kref).await?;
-    let revision = FILES.publish(&state, &item, &metadata, &body.content).await?;
-    state.kumiho_cache.invalidate();
+    let (item, revision) = FILES.update_item(&state, &kref, KIND, &metadata, &body.content).await?;
     Ok(Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
 }
 

@@ -348,7 +348,6 @@ pub(crate) async fn create(
     let config = state.config();
     let place = (config.kumiho.harness_project.as_str(), SPACE, KIND, "A workflow");
     let (item, revision) = FILES.create(&state, place, &slug, &metadata, &body.definition).await?;
-    state.kumiho_cache.invalidate();
     state.publish("workflow_saved", json!({"kref": item.kref, "revision": revision.number})).await;
     let body = json!({"workflow": workflow_json(&item, Some(&revision), &body.definition)});
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -359,11 +358,10 @@ pub(crate) async fn update(
     Path(kref): Path<String>,
     Json(body): Json<WorkflowBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // The kref is judged before the body, as before: a bad path is a 400 whatever the body.
     let kref = item_kref(&kref, KIND)?;
     let metadata = body.metadata()?;
-    let item = state.kumiho.get_item(&kref).await?;
-    let revision = FILES.publish(&state, &item, &metadata, &body.definition).await?;
-    state.kumiho_cache.invalidate();
+    let (item, revision) = FILES.update_item(&state, &kref, KIND, &metadata, &body.definition).await?;
     state.publish("workflow_saved", json!({"kref": item.kref, "revision": revision.number})).await;
     Ok(Json(json!({"workflow": workflow_json(&item, Some(&revision), &body.definition)})))
 }

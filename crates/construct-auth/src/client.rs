@@ -11,7 +11,8 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use construct_core::config::Cidr;
 use http::HeaderMap;
 
-const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
+/// Headers a proxy adds to say whom it forwards for.
+pub const FORWARDING_HEADERS: [&str; 3] = ["x-forwarded-for", "forwarded", "x-real-ip"];
 
 /// The key a client's requests are counted under: its address, with IPv4-mapped IPv6 unwrapped and IPv6
 /// grouped by /64 (one customer network usually holds a whole /64, so per-address limits would not bind).

@@ -34,6 +34,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod history;
 pub mod idempotency;
+pub mod ids;
 pub mod limits;
 pub mod mcp;
 pub mod nodes;

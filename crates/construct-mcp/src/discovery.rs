@@ -104,10 +104,15 @@ pub async fn discover(
     Ok((found, body))
 }
 
+/// The listener's base URL of an MCP URL `…/mcp` (`http://127.0.0.1:<port>`).
+pub fn base_url(mcp_url: &str) -> &str {
+    let trimmed = mcp_url.trim_end_matches('/');
+    trimmed.strip_suffix("/mcp").unwrap_or(trimmed)
+}
+
 /// `…/health` of an MCP URL `…/mcp`.
 pub fn health_url(mcp_url: &str) -> String {
-    let base = mcp_url.trim_end_matches('/');
-    format!("{}/health", base.strip_suffix("/mcp").unwrap_or(base))
+    format!("{}/health", base_url(mcp_url))
 }
 
 #[cfg(test)]

@@ -70,9 +70,15 @@ pub(crate) async fn session(
     Caller(caller): Caller,
 ) -> Result<Response, ApiError> {
     let url = state.url().ok_or_else(unavailable)?;
-    let minted = state.0.sessions.mint(caller.id()).map_err(|MintError::Full| {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_SESSIONS, "Too many MCP sessions are open")
-            .with_retry_after(60)
+    let minted = state.0.sessions.mint(caller.id()).map_err(|error| match error {
+        MintError::Full => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_SESSIONS, "Too many MCP sessions are open")
+                .with_retry_after(60)
+        }
+        MintError::Random => {
+            tracing::error!("system random source failed while minting an MCP session");
+            ApiError::internal()
+        }
     })?;
     let body = json!({
         "session_id": minted.session_id,
@@ -176,8 +182,7 @@ pub(crate) async fn ws_events(
     }
     let url = state.url().ok_or_else(unavailable)?;
     let permit = state.0.ws.admit(&headers, client.key)?;
-    let events =
-        format!("{}/session/{}/events", url.trim_end_matches('/').trim_end_matches("/mcp"), query.session_id);
+    let events = format!("{}/session/{}/events", crate::discovery::base_url(&url), query.session_id);
     Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
         let (mut reader, outbox) = state.0.ws.connect(socket, permit);
         let answer = state

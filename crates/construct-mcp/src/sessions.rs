@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use construct_auth::token::hash_token;
+use construct_core::devices::TokenHash;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -49,7 +51,7 @@ pub struct Minted {
 }
 
 struct Session {
-    token_hash: [u8; 32],
+    token_hash: TokenHash,
     owner: String,
     expires_at: OffsetDateTime,
     progress: broadcast::Sender<ProgressEvent>,
@@ -62,6 +64,9 @@ pub enum MintError {
     /// `[mcp] max_sessions` are open.
     #[error("too many MCP sessions are open")]
     Full,
+    /// The system's random source failed.
+    #[error("the system's random source is unavailable")]
+    Random,
 }
 
 /// The open sessions.
@@ -69,31 +74,30 @@ pub struct McpSessions {
     ttl: Duration,
     max: usize,
     sessions: Mutex<HashMap<String, Session>>,
-    bridge: [u8; 32],
+    bridge: TokenHash,
     bridge_token: String,
 }
 
-fn sha256(token: &str) -> [u8; 32] {
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest.as_ref());
-    out
-}
-
-fn random_token() -> String {
+/// A fresh token: 256 bits from the system's random source, or `None` when it fails.
+fn random_token() -> Option<String> {
     let mut bytes = [0u8; 32];
-    // ring's system random never fails on supported platforms; a failure would leave zeros, so refuse it.
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
-        bytes.copy_from_slice(uuid::Uuid::new_v4().as_bytes().repeat(2).as_slice());
-    }
-    format!("mcp_{}", hex::encode(bytes))
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).ok()?;
+    Some(format!("mcp_{}", hex::encode(bytes)))
 }
 
 impl McpSessions {
     /// Sessions living `ttl`, at most `max` at once.
     pub fn new(ttl: Duration, max: usize) -> Self {
-        let bridge_token = random_token();
-        Self { ttl, max: max.max(1), sessions: Mutex::default(), bridge: sha256(&bridge_token), bridge_token }
+        // Without randomness the bridge gets an unguessable-to-nobody empty credential; `is_bridge` refuses
+        // the empty token, so the bridge is simply unusable rather than weak.
+        let bridge_token = random_token().unwrap_or_default();
+        Self {
+            ttl,
+            max: max.max(1),
+            sessions: Mutex::default(),
+            bridge: hash_token(&bridge_token),
+            bridge_token,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
@@ -109,13 +113,13 @@ impl McpSessions {
             return Err(MintError::Full);
         }
         let session_id = uuid::Uuid::new_v4().to_string();
-        let token = random_token();
+        let token = random_token().ok_or(MintError::Random)?;
         let expires_at = now + self.ttl;
         let (progress, _) = broadcast::channel(PROGRESS_BUFFER);
         sessions.insert(
             session_id.clone(),
             Session {
-                token_hash: sha256(&token),
+                token_hash: hash_token(&token),
                 owner: owner.to_owned(),
                 expires_at,
                 progress,
@@ -127,7 +131,7 @@ impl McpSessions {
 
     /// The live session `token` belongs to.
     pub fn authenticate(&self, token: &str) -> Option<String> {
-        let hash = sha256(token);
+        let hash = hash_token(token);
         let now = OffsetDateTime::now_utc();
         self.lock()
             .iter()
@@ -143,7 +147,9 @@ impl McpSessions {
 
     /// Whether `token` is the bridge's credential.
     pub fn is_bridge(&self, token: &str) -> bool {
-        bool::from(subtle_eq(&self.bridge, &sha256(token)))
+        !token.is_empty()
+            && !self.bridge_token.is_empty()
+            && bool::from(subtle_eq(&self.bridge, &hash_token(token)))
     }
 
     /// Whether `session_id` is live and was minted by `owner`.
@@ -177,8 +183,8 @@ impl McpSessions {
 }
 
 /// Constant-time equality of two hashes.
-fn subtle_eq(a: &[u8; 32], b: &[u8; 32]) -> subtle::Choice {
-    subtle::ConstantTimeEq::ct_eq(&a[..], &b[..])
+fn subtle_eq(a: &TokenHash, b: &TokenHash) -> subtle::Choice {
+    subtle::ConstantTimeEq::ct_eq(&a.0[..], &b.0[..])
 }
 
 #[cfg(test)]

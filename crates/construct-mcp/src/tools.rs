@@ -8,6 +8,7 @@ use std::time::Duration;
 use construct_core::approvals::{Approval, ApprovalStore, DEFAULT_TTL, Registered, request_approval};
 use construct_core::canvas::{CanvasStore, RenderError, clear_canvas, render_frame};
 use construct_core::events::EventBus;
+use construct_core::ids::valid_id;
 use construct_core::nodes::{InvokeError, NodeDirectory};
 use construct_core::sessions::SessionStore;
 use construct_kumiho::KumihoApi;
@@ -225,14 +226,6 @@ fn kumiho_error(error: construct_kumiho::KumihoError) -> ToolError {
     } else {
         ToolError::Failed(error.to_string())
     }
-}
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id != "."
-        && id != ".."
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Every tool: name, description, and the JSON schema of its arguments.

@@ -12,7 +12,6 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_util::sync::CancellationToken;
 
 async fn open(
     addr: SocketAddr,
@@ -27,11 +26,7 @@ async fn open(
 
 #[tokio::test]
 async fn progress_is_relayed_frame_by_frame_and_the_end_of_the_stream_closes_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let stop = CancellationToken::new();
-    let state = state(dir.path(), &stop);
-    let running = state.start(stop.clone()).await.unwrap();
-    let addr = serve(state.clone()).await;
+    let Served { state, running, addr, dir: _dir, .. } = served().await;
     let session = state.shared().sessions.mint("device-1").unwrap().session_id;
     let mut ws = open(addr, &session).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -58,8 +53,10 @@ async fn progress_is_relayed_frame_by_frame_and_the_end_of_the_stream_closes_cle
     );
     assert_eq!(frames[1]["progress"], 1);
 
-    // Someone else's (or no) session is refused before the upgrade.
+    // Someone else's (or no) session is refused before the upgrade, and so is a request without one.
     assert!(open(addr, "not-a-session").await.unwrap_err().contains("404"));
+    let bare = format!("ws://{addr}/ws/mcp/events").into_client_request().unwrap();
+    assert!(tokio_tungstenite::connect_async(bare).await.unwrap_err().to_string().contains("400"));
 
     // The MCP server stops: the stream ends and the socket closes normally.
     running.stop().await;
@@ -75,11 +72,7 @@ async fn progress_is_relayed_frame_by_frame_and_the_end_of_the_stream_closes_cle
 
 #[tokio::test]
 async fn an_unreachable_upstream_closes_with_1011_and_says_why() {
-    let dir = tempfile::tempdir().unwrap();
-    let stop = CancellationToken::new();
-    let state = state(dir.path(), &stop);
-    let running = state.start(stop.clone()).await.unwrap();
-    let addr = serve(state.clone()).await;
+    let Served { state, running, addr, dir: _dir, .. } = served().await;
     let session = state.shared().sessions.mint("device-1").unwrap().session_id;
     // The server goes away while the gateway still believes in its address.
     running.stop().await;

@@ -24,10 +24,7 @@ async fn test(addr: std::net::SocketAddr, body: Value) -> (u16, Value) {
 
 #[tokio::test]
 async fn http_servers_are_tested_with_their_headers_and_failures_are_reported() {
-    let dir = tempfile::tempdir().unwrap();
-    let stop = CancellationToken::new();
-    let state = state(dir.path(), &stop);
-    let running = state.start(stop.clone()).await.unwrap();
+    let Served { state, running, addr, stop, dir: _dir } = served().await;
     let token = state.shared().sessions.mint("someone").unwrap().token;
     state.set_external(External {
         servers: vec![ExternalMcpServer {
@@ -37,7 +34,6 @@ async fn http_servers_are_tested_with_their_headers_and_failures_are_reported() 
         }],
         allow_stdio: false,
     });
-    let addr = serve(state.clone()).await;
 
     let (status, ok) = test(
         addr,

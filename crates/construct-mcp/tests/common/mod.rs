@@ -76,3 +76,22 @@ pub fn state(dir: &std::path::Path, stop: &CancellationToken) -> McpState {
         construct_auth::ws::WsPolicy::new(&construct_core::config::GatewayConfig::default(), stop.clone()),
     )
 }
+
+/// A running MCP server and the routes in front of it.
+pub struct Served {
+    pub dir: tempfile::TempDir,
+    pub stop: CancellationToken,
+    pub state: McpState,
+    pub running: construct_mcp::server::RunningMcp,
+    pub addr: SocketAddr,
+}
+
+/// Starts the MCP server and serves the routes on a loopback port.
+pub async fn served() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = CancellationToken::new();
+    let state = state(dir.path(), &stop);
+    let running = state.start(stop.clone()).await.unwrap();
+    let addr = serve(state.clone()).await;
+    Served { dir, stop, state, running, addr }
+}
