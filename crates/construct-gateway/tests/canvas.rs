@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::ws::*;
 use common::*;
 use construct_agent::EchoAgent;
-use http::Method;
+use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn live() -> Live {
@@ -116,4 +116,50 @@ async fn viewing_never_creates_a_canvas_and_needs_credentials_and_origin() {
     let anonymous = Http::anonymous(live.addr);
     assert_eq!(anonymous.send(Method::POST, "/api/canvas/x", json!({"content": "x"})).await.0, 401);
     assert_eq!(anonymous.send(Method::DELETE, "/api/canvas/x", Value::Null).await.0, 401);
+}
+
+#[tokio::test]
+async fn view_answers_a_frame_as_its_own_sandboxed_document() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let render = |content_type: &str, content: &str| {
+        call(Method::POST, "/api/canvas/board")
+            .token(&admin)
+            .json(json!({"content_type": content_type, "content": content}))
+            .send(&h.router)
+    };
+    let (_, _, first) = render("html", "<script>parent.document.cookie</script><h1>one</h1>").await;
+    let first_id = first["frame"]["frame_id"].as_str().unwrap().to_owned();
+    render("svg", "<svg xmlns='http://www.w3.org/2000/svg'/>").await;
+
+    let (status, headers, body) = call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, "<svg xmlns='http://www.w3.org/2000/svg'/>", "the current frame by default");
+    assert_eq!(headers[http::header::CONTENT_TYPE], "image/svg+xml");
+    let csp = headers[http::header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.starts_with("sandbox allow-scripts;"), "an opaque origin even when opened directly: {csp}");
+    assert!(!csp.contains("allow-same-origin"), "{csp}");
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert_eq!(headers[http::header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[http::header::CACHE_CONTROL], "no-store");
+
+    let uri = format!("/api/canvas/board/view?frame={first_id}");
+    let (status, headers, body) = call(Method::GET, &uri).token(&admin).send_text(&h.router).await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "<script>parent.document.cookie</script><h1>one</h1>"));
+    assert_eq!(headers[http::header::CONTENT_TYPE], "text/html; charset=utf-8");
+
+    render("markdown", "<b>not html</b>").await;
+    let (_, headers, _) = call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
+    assert_eq!(headers[http::header::CONTENT_TYPE], "text/plain; charset=utf-8", "markdown is never html");
+
+    let missing = call(Method::GET, "/api/canvas/board/view?frame=nope").token(&admin).send(&h.router).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "CANVAS_NOT_FOUND");
+    let empty = call(Method::GET, "/api/canvas/empty/view").token(&admin).send(&h.router).await;
+    assert_error(&empty, StatusCode::NOT_FOUND, "CANVAS_NOT_FOUND");
+    let bad = call(Method::GET, "/api/canvas/../view").token(&admin).send(&h.router).await;
+    assert_ne!(bad.0, StatusCode::OK);
+    let bad = call(Method::GET, "/api/canvas/a%20b/view").token(&admin).send(&h.router).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "INVALID_CANVAS_ID");
+    let anonymous = call(Method::GET, "/api/canvas/board/view").send(&h.router).await;
+    assert_error(&anonymous, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
 }

@@ -1,5 +1,5 @@
-//! The live canvas: `GET /api/canvas`, `GET|POST|DELETE /api/canvas/{id}`, `GET /api/canvas/{id}/history`
-//! and `WS /ws/canvas/{id}`.
+//! The live canvas: `GET /api/canvas`, `GET|POST|DELETE /api/canvas/{id}`, `GET /api/canvas/{id}/history`,
+//! `GET /api/canvas/{id}/view` and `WS /ws/canvas/{id}`.
 //!
 //! A render is stored, then published on the event bus as `canvas_updated {canvas_id, frame}`; viewers
 //! follow the bus, so a frame rendered through any gateway sharing it reaches them. Clearing removes the
@@ -7,6 +7,11 @@
 //! upstream: ids are validated, a viewer never creates a canvas (100 sockets with random ids exhausted
 //! upstream's store for good), the 256 KiB content limit is reachable (this route's body limit is set to
 //! fit it), and there is no loopback bypass of authentication.
+//!
+//! Frames are agent-written HTML: they never enter the dashboard's own document. `view` answers a frame
+//! as a document of its own, under a CSP `sandbox` (an opaque origin, whatever frames or opens it: no
+//! cookies, no storage, no same-origin calls back to the gateway), which the dashboard shows in an
+//! `<iframe sandbox="allow-scripts">` without `allow-same-origin`.
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
@@ -14,10 +19,10 @@ use axum::response::{IntoResponse, Response};
 use construct_auth::Client;
 use construct_core::canvas::{MAX_CONTENT_BYTES, RenderError, clear_canvas, render_frame, valid_canvas_id};
 use construct_core::events::Delivery;
-use construct_core::extract::{Json, Path};
+use construct_core::extract::{Json, Path, Query};
 use construct_core::{ApiError, ErrorCode};
 use futures_util::StreamExt;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -75,6 +80,58 @@ pub(crate) async fn history(
     checked(&id)?;
     let frames = state.0.canvas.history(&id).await.map_err(store_error)?;
     Ok(Json(json!({ "canvas_id": id, "frames": frames })))
+}
+
+/// The policy a frame document runs under: a sandbox with scripts (agent canvases are often small apps),
+/// nothing fetched from anywhere but inline content and data: URLs, framed only by the dashboard.
+pub const FRAME_CSP: &str = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; \
+     style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; form-action 'none'; \
+     base-uri 'none'; frame-ancestors 'self'";
+
+/// Query of `GET /api/canvas/{id}/view`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ViewQuery {
+    frame: Option<String>,
+}
+
+fn frame_not_found(id: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, CANVAS_NOT_FOUND, format!("Canvas '{id}' has no such frame"))
+}
+
+/// `GET /api/canvas/{id}/view[?frame=]`: the current frame (or the named one from the history) as its own
+/// sandboxed document: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`.
+pub(crate) async fn view(
+    State(state): State<RealtimeState>,
+    Path(id): Path<String>,
+    Query(query): Query<ViewQuery>,
+) -> Result<Response, ApiError> {
+    checked(&id)?;
+    let frame = match query.frame {
+        None => state.0.canvas.current(&id).await.map_err(store_error)?,
+        Some(frame_id) => state
+            .0
+            .canvas
+            .history(&id)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .find(|frame| frame.frame_id == frame_id),
+    }
+    .ok_or_else(|| frame_not_found(&id))?;
+    let content_type = match frame.content_type.as_str() {
+        "html" => "text/html; charset=utf-8",
+        "svg" => "image/svg+xml",
+        _ => "text/plain; charset=utf-8",
+    };
+    let mut response = frame.content.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(FRAME_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// Body of `POST /api/canvas/{id}`.

@@ -109,6 +109,7 @@ pub fn route_groups(state: RealtimeState) -> Vec<RouteGroup> {
             .route("/api/canvas", get(canvas::list))
             .route("/api/canvas/{id}", get(canvas::get))
             .route("/api/canvas/{id}/history", get(canvas::history))
+            .route("/api/canvas/{id}/view", get(canvas::view))
             .route("/ws/canvas/{id}", get(canvas::ws_canvas))
             .route("/api/sessions", get(sessions_api::list))
             .route("/api/sessions/running", get(sessions_api::running))
