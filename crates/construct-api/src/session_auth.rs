@@ -90,7 +90,17 @@ pub(crate) async fn login(
 
 /// `GET /api/auth/session` (read): who the session is.
 pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
-    Json(json!({"authenticated": true, "principal": caller.id(), "scopes": caller.scopes}))
+    // `kind` tells the dashboard whether signing out means anything: only a device can be revoked; the
+    // local operator (pairing off, loopback only), a proxy user or a certificate is signed in again by
+    // the very next request.
+    let kind = match &caller.kind {
+        PrincipalKind::Device { .. } => "device",
+        PrincipalKind::LocalOperator => "local_operator",
+        PrincipalKind::Machine { .. } => "machine",
+        PrincipalKind::ProxyUser { .. } => "proxy_user",
+        PrincipalKind::Certificate { .. } => "certificate",
+    };
+    Json(json!({"authenticated": true, "principal": caller.id(), "kind": kind, "scopes": caller.scopes}))
 }
 
 /// `POST /api/auth/logout` (read): revokes the browser's device (when the caller is a device) and clears

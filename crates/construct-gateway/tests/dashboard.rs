@@ -148,6 +148,7 @@ async fn the_browser_signs_in_with_an_httponly_cookie_and_signs_out() {
 
     let (status, _, session) = call(Method::GET, "/api/auth/session").header("cookie", &value).send(r).await;
     assert_eq!((status, session["authenticated"].as_bool()), (StatusCode::OK, Some(true)), "{session}");
+    assert_eq!(session["kind"], "device", "a device: signing out revokes it");
     let own =
         call(Method::GET, "/api/status").header("cookie", &value).header("origin", "http://gateway.example");
     assert_eq!(own.send(r).await.0, StatusCode::OK);
@@ -185,4 +186,18 @@ async fn under_tls_the_cookie_is_secure_and_scoped_to_the_prefix() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let cookie = set_cookie(&headers);
     assert!(cookie.contains("; Secure") && cookie.contains("Path=/construct;"), "{cookie}");
+}
+
+#[tokio::test]
+async fn without_pairing_on_loopback_the_dashboard_opens_as_the_local_operator() {
+    let h = harness(|l| l.config.gateway.require_pairing = false);
+    let (status, _, session) = call(Method::GET, "/api/auth/session").from(LOCAL).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK, "{session}");
+    assert_eq!(session["principal"], "local-operator");
+    assert_eq!(session["kind"], "local_operator", "the dashboard hides sign-out: nothing to revoke");
+    assert_eq!(session["scopes"], serde_json::json!(["read", "chat", "admin"]), "never the terminal implicitly");
+    let (status, _, body) = call(Method::POST, "/api/auth/logout").from(LOCAL).send(&h.router).await;
+    assert_eq!((status, &body["revoked"]), (StatusCode::OK, &serde_json::json!(false)));
+    let remote = call(Method::GET, "/api/auth/session").send(&h.router).await;
+    assert_error(&remote, StatusCode::FORBIDDEN, "LOOPBACK_ONLY");
 }
