@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: formatting, lints, tests (the README's test command), then the dashboard's build check.
+//! `cargo xtask ci`: formatting, lints, tests (the README's test command), then the dashboard's build
+//! check and its browser test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -31,8 +32,9 @@ pub fn run() -> anyhow::Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace", "--locked"])?;
-    // The embedded dashboard must be what its sources build to.
+    // The embedded dashboard must be what its sources build to, and work in a real browser.
     crate::web::run(&["--check".to_owned()])?;
+    crate::web::e2e()?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }

@@ -18,11 +18,14 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(),
         Some("bench") => bench::run(&args[1..]),
         Some("web") => web::run(&args[1..]),
+        Some("web-e2e") => web::e2e(),
         // Internal entry points used by `bench` once it has built release binaries.
         Some("bench-run") => bench::run_measurement(&args[1..]),
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | web [--check] | bench [--seconds N] [--connections N]>");
+            eprintln!(
+                "usage: cargo xtask <ci | web [--check] | web-e2e | bench [--seconds N] [--connections N]>"
+            );
             return ExitCode::from(2);
         }
     };

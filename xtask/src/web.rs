@@ -1,8 +1,12 @@
 //! `cargo xtask web [--check]`: builds the dashboard (`web-dashboard/`) with its locked dependencies into
-//! `web-dashboard/dist`, which is committed and embedded in the binary. With `--check`, builds into a
-//! scratch directory instead and fails when the committed `dist` differs: the dashboard's sources changed
-//! without a rebuild. The build is reproducible (content-hashed names, no timestamps), so any difference is
-//! real.
+//! `web-dashboard/dist`, which is committed and embedded in the binary. With `--check`, runs its unit tests
+//! (Vitest), builds into a scratch directory instead and fails when the committed `dist` differs (the
+//! sources changed without a rebuild) or when the first load is over its size budget. The build is
+//! reproducible (content-hashed names, no timestamps), so any difference is real.
+//!
+//! `cargo xtask web-e2e`: the browser end-to-end test (`web-dashboard/e2e/`): Debian's Chromium, driven by
+//! playwright-core, against the real gateway binary; screenshots of every view land in
+//! `target/dashboard-e2e/`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -57,6 +61,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         eprintln!("xtask web: built {}; commit it", dir.join("dist").display());
         return Ok(());
     }
+    npm(&dir, &["test"])?;
     let scratch = tempfile::tempdir()?;
     let out = scratch.path().join("dist");
     npm(&dir, &["run", "build", "--", "--outDir", out.to_str().context("scratch path")?])?;
@@ -72,5 +77,46 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         );
     }
     eprintln!("xtask web: the committed dashboard matches its sources");
+    let status = Command::new("node").arg("scripts/budget.mjs").arg(&out).current_dir(&dir).status()?;
+    if !status.success() {
+        bail!("the dashboard's first load is over its size budget");
+    }
+    Ok(())
+}
+
+/// The Chromium the end-to-end test drives (`CHROMIUM`, else Debian's).
+fn chromium() -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if !path.exists() {
+        bail!("{} is missing: install Debian's chromium package (or set CHROMIUM)", path.display());
+    }
+    Ok(path)
+}
+
+/// Builds the gateway binary (embedding the committed dashboard) and runs the browser test against it.
+pub fn e2e() -> anyhow::Result<()> {
+    let chromium = chromium()?;
+    crate::ci::cargo(&["build", "--locked", "-p", "construct-gateway-bin"])?;
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = target.join("debug").join("construct-gateway");
+    let out = target.join("dashboard-e2e");
+    let dir = root.join("web-dashboard");
+    if !dir.join("node_modules").exists() {
+        npm(&dir, &["ci", "--no-audit", "--no-fund"])?;
+    }
+    eprintln!("$ npm run e2e (in {})", dir.display());
+    let status = Command::new("npm")
+        .args(["run", "e2e"])
+        .current_dir(&dir)
+        .env("CONSTRUCT_GATEWAY_BIN", &binary)
+        .env("CONSTRUCT_E2E_OUT", &out)
+        .env("CHROMIUM", &chromium)
+        .status()
+        .context("running npm")?;
+    if !status.success() {
+        bail!("the dashboard's end-to-end test failed ({status}); screenshots in {}", out.display());
+    }
+    eprintln!("xtask web-e2e: passed; screenshots in {}", out.display());
     Ok(())
 }

@@ -132,7 +132,8 @@ async fn view_answers_a_frame_as_its_own_sandboxed_document() {
     let first_id = first["frame"]["frame_id"].as_str().unwrap().to_owned();
     render("svg", "<svg xmlns='http://www.w3.org/2000/svg'/>").await;
 
-    let (status, headers, body) = call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
+    let (status, headers, body) =
+        call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
     assert_eq!(status, 200);
     assert_eq!(body, "<svg xmlns='http://www.w3.org/2000/svg'/>", "the current frame by default");
     assert_eq!(headers[http::header::CONTENT_TYPE], "image/svg+xml");
@@ -145,11 +146,15 @@ async fn view_answers_a_frame_as_its_own_sandboxed_document() {
 
     let uri = format!("/api/canvas/board/view?frame={first_id}");
     let (status, headers, body) = call(Method::GET, &uri).token(&admin).send_text(&h.router).await;
-    assert_eq!((status.as_u16(), body.as_str()), (200, "<script>parent.document.cookie</script><h1>one</h1>"));
+    assert_eq!(
+        (status.as_u16(), body.as_str()),
+        (200, "<script>parent.document.cookie</script><h1>one</h1>")
+    );
     assert_eq!(headers[http::header::CONTENT_TYPE], "text/html; charset=utf-8");
 
     render("markdown", "<b>not html</b>").await;
-    let (_, headers, _) = call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
+    let (_, headers, _) =
+        call(Method::GET, "/api/canvas/board/view").token(&admin).send_text(&h.router).await;
     assert_eq!(headers[http::header::CONTENT_TYPE], "text/plain; charset=utf-8", "markdown is never html");
 
     let missing = call(Method::GET, "/api/canvas/board/view?frame=nope").token(&admin).send(&h.router).await;

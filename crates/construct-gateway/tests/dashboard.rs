@@ -195,7 +195,11 @@ async fn without_pairing_on_loopback_the_dashboard_opens_as_the_local_operator()
     assert_eq!(status, StatusCode::OK, "{session}");
     assert_eq!(session["principal"], "local-operator");
     assert_eq!(session["kind"], "local_operator", "the dashboard hides sign-out: nothing to revoke");
-    assert_eq!(session["scopes"], serde_json::json!(["read", "chat", "admin"]), "never the terminal implicitly");
+    assert_eq!(
+        session["scopes"],
+        serde_json::json!(["read", "chat", "admin"]),
+        "never the terminal implicitly"
+    );
     let (status, _, body) = call(Method::POST, "/api/auth/logout").from(LOCAL).send(&h.router).await;
     assert_eq!((status, &body["revoked"]), (StatusCode::OK, &serde_json::json!(false)));
     let remote = call(Method::GET, "/api/auth/session").send(&h.router).await;
