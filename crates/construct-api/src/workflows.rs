@@ -106,9 +106,33 @@ pub struct Checked {
     pub tags: Vec<String>,
 }
 
-/// The line where `needle` first appears (best effort, for semantic problems).
-fn line_of(yaml: &str, needle: &str) -> Option<usize> {
-    yaml.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+/// Where a semantic problem is: the 1-based line of the `nth` (0-based) place `place` matches.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    /// A top-level key (`name:`), at the start of its line.
+    Key(&'a str),
+    /// A step's `id: <value>` (after an optional `- `), the value quoted or not.
+    StepId(&'a str, usize),
+    /// `value` as a whole word (never inside a longer name) on a line that is not its own `id:` line.
+    Word(&'a str),
+}
+
+fn line_of(yaml: &str, place: Place<'_>) -> Option<usize> {
+    let unquote = |v: &str| v.trim().trim_matches(|c| c == '"' || c == '\'').to_owned();
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' || c == '/';
+    let id_value = |line: &str| {
+        let item = line.trim_start().trim_start_matches("- ").trim_start();
+        item.strip_prefix("id:").map(unquote)
+    };
+    let mut lines = yaml.lines().enumerate();
+    let found = match place {
+        Place::Key(key) => lines.find(|(_, l)| l.starts_with(key) && l[key.len()..].starts_with(':')),
+        Place::StepId(id, nth) => lines.filter(|(_, l)| id_value(l).as_deref() == Some(id)).nth(nth),
+        Place::Word(word) => lines.find(|(_, l)| {
+            id_value(l).is_none() && l.split(|c: char| !is_word(c)).any(|token| token == word)
+        }),
+    };
+    found.map(|(i, _)| i + 1)
 }
 
 fn valid_step_id(id: &str) -> bool {
@@ -128,11 +152,11 @@ pub fn check(yaml: &str) -> Result<Checked, Vec<Problem>> {
         }]
     })?;
     let mut problems = Vec::new();
-    let mut problem = |message: String, needle: Option<&str>| {
-        problems.push(Problem { line: needle.and_then(|n| line_of(yaml, n)), column: None, message });
+    let mut problem = |message: String, place: Option<Place<'_>>| {
+        problems.push(Problem { line: place.and_then(|p| line_of(yaml, p)), column: None, message });
     };
     if definition.name.trim().is_empty() {
-        problem("name must not be empty".into(), Some("name:"));
+        problem("name must not be empty".into(), Some(Place::Key("name")));
     }
     if definition.steps.is_empty() {
         problem("a workflow needs at least one step".into(), None);
@@ -142,28 +166,31 @@ pub fn check(yaml: &str) -> Result<Checked, Vec<Problem>> {
         if !valid_step_id(&step.id) {
             problem(
                 format!("step id {:?} must be 1-128 characters of A-Z a-z 0-9 _ -", step.id),
-                Some(&step.id),
+                Some(Place::StepId(&step.id, 0)),
             );
         } else if !ids.insert(step.id.as_str()) {
-            problem(format!("step id {} is used twice", step.id), Some(&step.id));
+            problem(format!("step id {} is used twice", step.id), Some(Place::StepId(&step.id, 1)));
         }
     }
     let mut graph: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for step in &definition.steps {
         for dependency in &step.depends_on {
             if !ids.contains(dependency.as_str()) {
-                problem(format!("step {} depends on unknown step {dependency}", step.id), Some(dependency));
+                problem(
+                    format!("step {} depends on unknown step {dependency}", step.id),
+                    Some(Place::Word(dependency)),
+                );
             } else {
                 graph.entry(step.id.as_str()).or_default().push(dependency.as_str());
             }
         }
     }
     if has_cycle(&graph) {
-        problem("step dependencies form a cycle".into(), Some("depends_on"));
+        problem("step dependencies form a cycle".into(), Some(Place::Word("depends_on")));
     }
     for trigger in &definition.triggers {
         if trigger.on_kind.is_none() && trigger.cron.is_none() {
-            problem("a trigger needs on_kind or cron".into(), Some("triggers:"));
+            problem("a trigger needs on_kind or cron".into(), Some(Place::Key("triggers")));
         }
     }
     if !problems.is_empty() {
@@ -411,7 +438,13 @@ mod tests {
         let semantic = check("name: x\nsteps:\n  - id: a\n    depends_on: [ghost]\n  - id: a\n").unwrap_err();
         let messages: Vec<&str> = semantic.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages, ["step id a is used twice", "step a depends on unknown step ghost"]);
+        assert_eq!(semantic[0].line, Some(5), "the second use, not a letter inside `name: x`");
         assert_eq!(semantic[1].line, Some(4));
+        let words = check("name: alpha\nsteps:\n  - id: al\n    depends_on: [\"a\"]\n  - id: \"al\"\n")
+            .unwrap_err();
+        assert_eq!((words[0].line, words[1].line), (Some(5), Some(4)), "{words:?}");
+        let empty = check("description: name is below\nname: \"\"\nsteps:\n  - id: a\n").unwrap_err();
+        assert_eq!(empty[0].line, Some(2), "the key, not a mention of it");
         let cycle =
             check("name: x\nsteps:\n  - id: a\n    depends_on: [b]\n  - id: b\n    depends_on: [a]\n")
                 .unwrap_err();
