@@ -1,21 +1,41 @@
-import { useState, type FormEvent } from "react";
-import { api, ApiError } from "./api";
+import { useEffect, useState, type FormEvent } from "react";
+import { api, errorMessage } from "./api";
 
-/** Pairing: the code from the terminal banner (or `construct-gateway pair-code`) signs this browser in. */
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+interface LoopbackCode {
+  pairing_required: boolean;
+  pairing_code: string | null;
+}
+
+/**
+ * Pairing: the code from the terminal banner (or `construct-gateway pair-code`) signs this browser in.
+ * On the gateway's own machine the loopback helper (`GET /pair/code`) offers the code directly; anywhere
+ * else that route refuses and the operator types it.
+ */
+export function SignIn({ onSignedIn, failure }: { onSignedIn: () => void; failure?: string | null }) {
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [offered, setOffered] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(failure ?? null);
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api<LoopbackCode>("/pair/code")
+      .then((answer) => {
+        if (answer.pairing_code !== null) {
+          setOffered(answer.pairing_code);
+        }
+      })
+      .catch(() => undefined);
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await api("/api/auth/login", { method: "POST", body: JSON.stringify({ code: code.trim(), name: "browser" }) });
+      await api("/api/auth/login", { method: "POST", body: { code: code.trim(), name: "browser" } });
       onSignedIn();
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : "The gateway could not be reached");
+      setError(errorMessage(caught));
     } finally {
       setBusy(false);
     }
@@ -37,8 +57,20 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <button type="submit" disabled={busy || code.trim().length === 0}>
           {busy ? "Pairing…" : "Pair this browser"}
         </button>
-        {error !== null && <p role="alert" className="error">{error}</p>}
+        {error !== null && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
       </form>
+      {offered !== null && (
+        <p className="hint">
+          This browser is on the gateway's machine; the current code is <code>{offered}</code>.{" "}
+          <button type="button" className="link" onClick={() => setCode(offered)}>
+            Use it
+          </button>
+        </p>
+      )}
       <p className="hint">
         The code is printed when the gateway starts; <code>construct-gateway pair-code</code> shows it again.
       </p>
