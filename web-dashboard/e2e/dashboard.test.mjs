@@ -75,6 +75,9 @@ before(async () => {
 after(async () => {
   fs.writeFileSync(path.join(OUT, "timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
   await browser?.close();
+  if (gateway !== undefined) {
+    fs.writeFileSync(path.join(OUT, "gateway.log"), gateway.log());
+  }
   await gateway?.stop();
   provider?.close();
 });
@@ -205,12 +208,17 @@ test("the dashboard, end to end", async (t) => {
       "dashboard", "chat", "events", "canvas", "nodes", "agents", "skills", "teams", "workflows", "runs",
       "assets", "memory", "pairing", "config", "cost", "logs", "audit", "doctor",
     ];
+    const badges = {};
     for (const view of views) {
       await page.goto(`${gateway.url}/${view}`);
       await page.locator("main h1").first().waitFor();
-      await page.waitForTimeout(400);
+      // The shared event stream stays up, even though its replay holds the cancelled turn's `error` event.
+      await page.locator(".topbar .badge", { hasText: "live" }).waitFor();
+      await page.waitForTimeout(300);
       await shot(`view-${view}`);
+      badges[view] = await page.locator(".topbar .badge").innerText();
     }
+    console.log("event stream state per view:", JSON.stringify(badges));
     await page.setViewportSize({ width: 375, height: 800 });
     for (const view of ["dashboard", "chat", "pairing", "workflows"]) {
       await page.goto(`${gateway.url}/${view}`);
@@ -228,10 +236,42 @@ test("the dashboard, end to end", async (t) => {
     await shot("dark-dashboard");
   });
 
+  await step(t, "a device paired from the devices view (code and QR) with the terminal scope opens a shell", async () => {
+    await page.goto(`${gateway.url}/pairing`);
+    await page.getByRole("button", { name: "Pair a new device" }).click();
+    await page.getByRole("checkbox", { name: "terminal" }).check();
+    await page.getByRole("button", { name: "Generate pairing code" }).click();
+    const code = (await page.getByLabel("Pairing code").innerText()).trim();
+    assert.match(code, /^\d{6}$/);
+    await page.getByRole("img", { name: "Pairing QR code" }).waitFor();
+    await shot("pairing-code");
+
+    const second = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const other = await second.newPage();
+    other.setDefaultTimeout(10_000);
+    other.on("pageerror", (error) => problems.push(`page error (second device): ${error.message}`));
+    await other.goto(gateway.url);
+    await other.getByLabel("Pairing code").fill(code);
+    await other.getByLabel("Name this browser").fill("terminal-browser");
+    await other.getByRole("button", { name: "Pair this browser" }).click();
+    await other.getByRole("link", { name: "Terminal" }).click();
+    await other.getByRole("button", { name: "Open terminal" }).click();
+    const screen = other.getByRole("region", { name: "Terminal screen" });
+    await screen.locator(".xterm").waitFor();
+    await screen.locator(".xterm").click();
+    await other.keyboard.type("echo e2e-$((6*7))\n");
+    await screen.getByText("e2e-42", { exact: true }).waitFor();
+    await other.screenshot({ path: path.join(OUT, "view-terminal.png"), fullPage: true });
+    await second.close();
+
+    // The admin's list shows the new device with its scopes, live.
+    await page.getByRole("cell", { name: "read, chat, terminal" }).waitFor();
+  });
+
   await step(t, "revoking this browser's own device signs it out", async () => {
     await page.goto(`${gateway.url}/pairing`);
     await page.getByRole("heading", { name: "Devices", exact: true }).waitFor();
-    await page.getByRole("button", { name: "Revoke browser" }).click();
+    await page.getByRole("button", { name: "Revoke browser", exact: true }).click();
     await page.getByLabel("Pairing code").waitFor();
     const after = await withCookie("GET", "/api/auth/session", { origin: gateway.url });
     assert.equal(after.status, 401);

@@ -31,12 +31,21 @@ port = ${port}
 kind = "openai"
 base_url = "${providerUrl}"
 model = "e2e"
+
+[terminal]
+enabled = true
+shell = "/bin/sh"
 ${extraConfig}`,
   );
   const log = fs.openSync(path.join(dir, "gateway.log"), "w");
   const child = spawn(binary, ["--config", config, "--data-dir", path.join(dir, "data")], {
     stdio: ["ignore", log, log],
-    env: { ...process.env, HOME: dir, RUST_LOG: "info" },
+    // The gateway warns about CONSTRUCT_* variables it does not know (such as this harness's own).
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("CONSTRUCT_"))),
+      HOME: dir,
+      RUST_LOG: "info",
+    },
   });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {

@@ -110,7 +110,9 @@ function Shell() {
         </button>
         <strong className="brand">Construct Gateway</strong>
         <Connection />
-        <span className="who">{session.principal}</span>
+        <span className="who" title={session.principal}>
+          {session.name ?? (session.kind === "local_operator" ? "local operator" : session.principal)}
+        </span>
         <ThemeButton />
         {session.kind === "device" && (
           <button type="button" className="secondary" onClick={() => void signOut()}>

@@ -13,6 +13,7 @@ interface LoopbackCode {
  */
 export function SignIn({ onSignedIn, failure }: { onSignedIn: () => void; failure?: string | null }) {
   const [code, setCode] = useState("");
+  const [name, setName] = useState("browser");
   const [offered, setOffered] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(failure ?? null);
   const [busy, setBusy] = useState(false);
@@ -32,7 +33,7 @@ export function SignIn({ onSignedIn, failure }: { onSignedIn: () => void; failur
     setBusy(true);
     setError(null);
     try {
-      await api("/api/auth/login", { method: "POST", body: { code: code.trim(), name: "browser" } });
+      await api("/api/auth/login", { method: "POST", body: { code: code.trim(), name: name.trim() || "browser" } });
       onSignedIn();
     } catch (caught) {
       setError(errorMessage(caught));
@@ -53,6 +54,14 @@ export function SignIn({ onSignedIn, failure }: { onSignedIn: () => void; failur
           value={code}
           onChange={(event) => setCode(event.target.value)}
           placeholder="from the gateway's terminal"
+        />
+        <label htmlFor="device-name">Name this browser</label>
+        <input
+          id="device-name"
+          maxLength={64}
+          value={name}
+          onChange={(event) => setName(event.target.value)}
+          placeholder="browser"
         />
         <button type="submit" disabled={busy || code.trim().length === 0}>
           {busy ? "Pairing…" : "Pair this browser"}

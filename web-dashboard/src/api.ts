@@ -112,6 +112,8 @@ export function errorMessage(caught: unknown): string {
 export interface Session {
   authenticated: boolean;
   principal: string;
+  /** The device's name (or a certificate mapping's), null when it has none. */
+  name?: string | null;
   /** Only a `device` can sign out (its device is revoked); the others are signed in by every request. */
   kind?: "device" | "local_operator" | "machine" | "proxy_user" | "certificate";
   scopes: string[];

@@ -93,14 +93,20 @@ pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
     // `kind` tells the dashboard whether signing out means anything: only a device can be revoked; the
     // local operator (pairing off, loopback only), a proxy user or a certificate is signed in again by
     // the very next request.
-    let kind = match &caller.kind {
-        PrincipalKind::Device { .. } => "device",
-        PrincipalKind::LocalOperator => "local_operator",
-        PrincipalKind::Machine { .. } => "machine",
-        PrincipalKind::ProxyUser { .. } => "proxy_user",
-        PrincipalKind::Certificate { .. } => "certificate",
+    let (kind, name) = match &caller.kind {
+        PrincipalKind::Device { name, .. } => ("device", name.as_deref()),
+        PrincipalKind::LocalOperator => ("local_operator", None),
+        PrincipalKind::Machine { name } => ("machine", Some(*name)),
+        PrincipalKind::ProxyUser { .. } => ("proxy_user", None),
+        PrincipalKind::Certificate { name, .. } => ("certificate", name.as_deref()),
     };
-    Json(json!({"authenticated": true, "principal": caller.id(), "kind": kind, "scopes": caller.scopes}))
+    Json(json!({
+        "authenticated": true,
+        "principal": caller.id(),
+        "name": name,
+        "kind": kind,
+        "scopes": caller.scopes,
+    }))
 }
 
 /// `POST /api/auth/logout` (read): revokes the browser's device (when the caller is a device) and clears

@@ -440,8 +440,8 @@ mod tests {
         assert_eq!(messages, ["step id a is used twice", "step a depends on unknown step ghost"]);
         assert_eq!(semantic[0].line, Some(5), "the second use, not a letter inside `name: x`");
         assert_eq!(semantic[1].line, Some(4));
-        let words = check("name: alpha\nsteps:\n  - id: al\n    depends_on: [\"a\"]\n  - id: \"al\"\n")
-            .unwrap_err();
+        let words =
+            check("name: alpha\nsteps:\n  - id: al\n    depends_on: [\"a\"]\n  - id: \"al\"\n").unwrap_err();
         assert_eq!((words[0].line, words[1].line), (Some(5), Some(4)), "{words:?}");
         let empty = check("description: name is below\nname: \"\"\nsteps:\n  - id: a\n").unwrap_err();
         assert_eq!(empty[0].line, Some(2), "the key, not a mention of it");

@@ -149,6 +149,7 @@ async fn the_browser_signs_in_with_an_httponly_cookie_and_signs_out() {
     let (status, _, session) = call(Method::GET, "/api/auth/session").header("cookie", &value).send(r).await;
     assert_eq!((status, session["authenticated"].as_bool()), (StatusCode::OK, Some(true)), "{session}");
     assert_eq!(session["kind"], "device", "a device: signing out revokes it");
+    assert_eq!(session["name"], "laptop", "the name the dashboard shows");
     let own =
         call(Method::GET, "/api/status").header("cookie", &value).header("origin", "http://gateway.example");
     assert_eq!(own.send(r).await.0, StatusCode::OK);

@@ -86,7 +86,8 @@ interface EventsValue {
 const EventsContext = createContext<EventsValue | null>(null);
 
 /**
- * Keeps one EventSource open. The browser resends `Last-Event-ID` when it reconnects by itself; when the
+ * Keeps one EventSource open, starting with the gateway's ring of recent events. The browser resends
+ * `Last-Event-ID` when it reconnects by itself; when the
  * stream is closed for good (an error answer), we reconnect with backoff and `?last_event_id=` so the
  * gateway replays what was missed (or sends `reset` when it cannot).
  */
@@ -107,23 +108,32 @@ export function EventsProvider({ children }: { children: ReactNode }) {
         lastId = message.lastEventId;
       }
       const event = parseEvent(type, message.lastEventId, message.data);
-      if (event === null) {
+      if (event === null || (initial && event.type === "reset")) {
         return;
       }
+      initial = false;
       setEvents((log) => appendEvent(log, event));
       for (const listener of listeners.current) {
         listener(event);
       }
     };
 
+    // The first connection asks for the whole ring (id 0), so the views open with the recent events; a
+    // `reset` on it only says the ring has moved past id 0, which is no loss to this page.
+    let initial = true;
     const open = () => {
-      const resume = lastId === null ? "" : `?last_event_id=${encodeURIComponent(lastId)}`;
+      const resume = `?last_event_id=${encodeURIComponent(lastId ?? "0")}`;
       source = new EventSource(`${basePath()}/api/events${resume}`, { withCredentials: true });
       source.onopen = () => {
         attempt = 0;
         setState("open");
       };
-      source.onerror = () => {
+      source.onerror = (event) => {
+        // The gateway's own `error` events arrive as MessageEvents of type "error", which EventSource
+        // also hands to `onerror`; they are events to show, not a failing connection.
+        if (event instanceof MessageEvent) {
+          return;
+        }
         if (source?.readyState === EventSource.CLOSED && !stopped) {
           setState("reconnecting");
           source.close();
