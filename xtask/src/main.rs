@@ -2,12 +2,15 @@
 //!
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied, the test suite.
 //! - `cargo xtask web [--check]`: builds the dashboard into `web-dashboard/dist` (or checks the committed one).
+//! - `cargo xtask web-e2e`: the dashboard in Chromium against the real binary.
+//! - `cargo xtask dist`: the reproducible release tarball and its checksums in `dist/`.
 //! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
 
 mod bench;
 mod bench_realtime;
 mod bench_tls;
 mod ci;
+mod dist;
 mod web;
 
 use std::process::ExitCode;
@@ -19,12 +22,13 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("web") => web::run(&args[1..]),
         Some("web-e2e") => web::e2e(),
+        Some("dist") => dist::run(&args[1..]),
         // Internal entry points used by `bench` once it has built release binaries.
         Some("bench-run") => bench::run_measurement(&args[1..]),
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | web [--check] | web-e2e | bench [--seconds N] [--connections N]>"
+                "usage: cargo xtask <ci | web [--check] | web-e2e | dist | bench [--seconds N] [--connections N]>"
             );
             return ExitCode::from(2);
         }

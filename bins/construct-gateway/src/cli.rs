@@ -78,6 +78,15 @@ pub enum Command {
         #[command(subcommand)]
         command: KumihoCommand,
     },
+    /// Print the shell completion script for SHELL on stdout (e.g. `construct-gateway completions bash >
+    /// /etc/bash_completion.d/construct-gateway`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `construct-gateway man | man -l -`.
+    Man,
 }
 
 /// `kumiho` subcommands.

@@ -14,7 +14,7 @@ mod token;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use construct_core::config::{ConfigSources, EnvVars, LoadedConfig, load};
 use construct_core::events::EventBus;
 use construct_gateway::logs::LogCapture;
@@ -23,6 +23,12 @@ use crate::cli::{Cli, Command, ConfigCommand, KumihoCommand, LogFormat, TokenCom
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Completions and the manual need no configuration, no logging, nothing but the command line itself.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return print_completions(*shell),
+        Some(Command::Man) => return print_manual(),
+        _ => {}
+    }
     let logs = init_tracing(cli.global.log_format);
     route_panics_to_tracing();
     let command = cli.command.unwrap_or(Command::Serve);
@@ -36,7 +42,7 @@ fn main() -> ExitCode {
         };
     }
     let result = match command {
-        Command::Doctor => Ok(()),
+        Command::Doctor | Command::Completions { .. } | Command::Man => Ok(()),
         Command::Serve => serve(&cli.global, logs),
         Command::Config { command: ConfigCommand::Check } => config_check(&cli.global),
         Command::PairCode { new } => load_config(&cli.global).and_then(|loaded| pair_code::run(&loaded, new)),
@@ -164,4 +170,24 @@ fn route_panics_to_tracing() {
             .unwrap_or("(non-string panic payload)");
         tracing::error!(panic = payload, %location, "panic");
     }));
+}
+
+/// `completions SHELL`: the completion script, generated from the command line's own definition.
+fn print_completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "construct-gateway", &mut std::io::stdout());
+    ExitCode::SUCCESS
+}
+
+/// `man`: the manual page (options, and the subcommands with what each does).
+fn print_manual() -> ExitCode {
+    let mut page = Vec::new();
+    let rendered = clap_mangen::Man::new(Cli::command()).render(&mut page);
+    match rendered.and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &page)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -243,6 +243,31 @@ fn version_flag() {
 }
 
 #[test]
+fn completions_and_the_manual_come_from_the_command_line_itself() {
+    let home = tempfile::tempdir().unwrap();
+    for (shell, marker) in
+        [("bash", "complete -F"), ("zsh", "#compdef construct-gateway"), ("fish", "complete -c")]
+    {
+        let out = run(home.path(), &["completions", shell], &[]);
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains(marker), "{shell}: {script:.200}");
+        for sub in ["pair-code", "doctor", "token", "kumiho", "completions"] {
+            assert!(script.contains(sub), "{shell} completes `{sub}`");
+        }
+    }
+    assert!(!run(home.path(), &["completions", "tcsh"], &[]).status.success(), "an unknown shell is refused");
+    let out = run(home.path(), &["man"], &[]);
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH construct-gateway 1"), "{page:.200}");
+    for part in [".SH SUBCOMMANDS", "pair\\-code", "\\-\\-data\\-dir"] {
+        assert!(page.contains(part), "the manual has {part}");
+    }
+    assert!(!home.path().join(".construct").exists(), "neither touches the data directory");
+}
+
+#[test]
 fn paired_tokens_survive_a_restart_and_only_their_hashes_touch_disk() {
     let home = tempfile::tempdir().expect("tempdir");
     let data = home.path().join("data");
