@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from "react";
 import { Link, Redirect, Route, Router, Switch, useLocation } from "wouter";
-import { api, ApiError, basePath, hasScope, onUnauthorized, type Session } from "./api";
+import { api, ApiError, basePath, errorMessage, hasScope, onUnauthorized, type Session } from "./api";
 import { EventsProvider, useEvents } from "./lib/events";
 import { SessionContext, useSession } from "./session";
 import { SignIn } from "./SignIn";
@@ -88,9 +88,22 @@ function Shell() {
 
   useEffect(() => setMenuOpen(false), [location]);
 
+  const [signOutError, setSignOutError] = useState<string | null>(null);
+
+  // Signed out only once the gateway has revoked this browser's device: if the call fails, the cookie may
+  // still work, so the browser stays signed in and says why. (A 401 means it is gone already.)
   async function signOut() {
-    await api("/api/auth/logout", { method: "POST" }).catch(() => undefined);
-    signedOut();
+    setSignOutError(null);
+    try {
+      await api("/api/auth/logout", { method: "POST" });
+      signedOut();
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.status === 401) {
+        signedOut();
+      } else {
+        setSignOutError(`Not signed out: ${errorMessage(caught)}`);
+      }
+    }
   }
 
   return (
@@ -118,6 +131,11 @@ function Shell() {
           <button type="button" className="secondary" onClick={() => void signOut()}>
             Sign out
           </button>
+        )}
+        {signOutError !== null && (
+          <span role="alert" className="error">
+            {signOutError}
+          </span>
         )}
       </header>
       <nav id="nav" className={menuOpen ? "sidebar open" : "sidebar"} aria-label="Views">

@@ -131,6 +131,25 @@ export function pageOf<T>(items: readonly T[], page: number, perPage: number): T
   return items.slice((page - 1) * perPage, page * perPage);
 }
 
+/** The page to show once the total is known: within 1..last page. */
+export function clampPage(page: number, total: number, perPage: number): number {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  return Math.min(Math.max(1, page), pages);
+}
+
+/**
+ * Client-side paging state for a whole list: the page on show (kept within the list as it shrinks, so a
+ * removal never leaves an empty "page 3 of 2"), its items, and the setter for <Pager onPage>.
+ */
+export function useClientPage<T>(
+  items: readonly T[],
+  perPage: number,
+): { page: number; setPage: (page: number) => void; shown: T[] } {
+  const [chosen, setPage] = useState(1);
+  const page = clampPage(chosen, items.length, perPage);
+  return { page, setPage, shown: pageOf(items, page, perPage) };
+}
+
 /** A timestamp (RFC 3339 or epoch milliseconds) in the reader's locale; "" for nothing. */
 export function formatTime(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === "") {

@@ -2,6 +2,7 @@
 // the render form's checks. Frame content is never put into the dashboard's DOM; the view shows a frame
 // through the gateway's sandboxed `/api/canvas/{id}/view?frame=` document.
 import { basePath, segment } from "../api";
+import { jsonObject } from "./json";
 
 export interface CanvasFrame {
   frame_id: string;
@@ -36,19 +37,10 @@ function isFrame(value: unknown): value is CanvasFrame {
 
 /** One message from `/ws/canvas/{id}`; null for anything else. */
 export function parseCanvasMessage(data: unknown): CanvasMessage | null {
-  if (typeof data !== "string") {
+  const message = jsonObject(data);
+  if (message === null) {
     return null;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== "object") {
-    return null;
-  }
-  const message = parsed as Record<string, unknown>;
   const canvasId = typeof message.canvas_id === "string" ? message.canvas_id : "";
   switch (message.type) {
     case "frame":

@@ -1,5 +1,6 @@
 // The chat socket's conversation as a pure reducer: the view feeds it server frames (`GET /ws/chat`) and
 // its own actions (sending, resuming, losing the connection) and renders the items it returns.
+import { jsonObject } from "./json";
 
 /** sessionStorage key of the session a reload resumes. */
 export const SESSION_KEY = "construct_session_id";
@@ -160,20 +161,8 @@ export const initialChat: ChatState = {
 
 /** Parses one socket message; null for anything but a JSON object with a string `type`. */
 export function parseFrame(data: unknown): ChatFrame | null {
-  if (typeof data !== "string") {
-    return null;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return null;
-  }
-  const record = parsed as Record<string, unknown>;
-  return typeof record.type === "string" ? (record as ChatFrame) : null;
+  const record = jsonObject(data);
+  return record !== null && typeof record.type === "string" ? (record as ChatFrame) : null;
 }
 
 function text(value: unknown): string {

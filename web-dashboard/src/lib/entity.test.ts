@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../api";
-import { bodyFrom, clampPage, fieldOfError, parseList, validateFields, valuesFrom, type FieldSpec } from "./entity";
+import { bodyFrom, fieldOfError, parseList, validateFields, valuesFrom, type FieldSpec } from "./entity";
 
 const SPECS: FieldSpec[] = [
   { name: "name", label: "Name", kind: "text", required: true, max: 5 },
@@ -84,14 +84,5 @@ describe("fieldOfError", () => {
     expect(fieldOfError(invalid("names are odd"), fields)).toBeNull();
     expect(fieldOfError(new ApiError(409, "CONFLICT", "name taken"), fields)).toBeNull();
     expect(fieldOfError(new Error("name"), fields)).toBeNull();
-  });
-});
-
-describe("clampPage", () => {
-  it("keeps the page within the pages the total makes", () => {
-    expect(clampPage(3, 41, 20)).toBe(3);
-    expect(clampPage(3, 40, 20)).toBe(2);
-    expect(clampPage(2, 0, 20)).toBe(1);
-    expect(clampPage(0, 10, 20)).toBe(1);
   });
 });

@@ -134,9 +134,3 @@ export function fieldOfError(caught: unknown, fields: readonly string[]): string
   }
   return best?.field ?? null;
 }
-
-/** The page to show once the total is known: within 1..last page. */
-export function clampPage(page: number, total: number, perPage: number): number {
-  const pages = Math.max(1, Math.ceil(total / perPage));
-  return Math.min(Math.max(1, page), pages);
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appendEvent, backoff, parseEvent, type GatewayEvent } from "./events";
+import { appendEvent, parseEvent, type GatewayEvent } from "./events";
 
 function event(id: number | null, type = "agent_start"): GatewayEvent {
   return { id, type, timestamp: "2026-01-01T00:00:00Z", data: { type } };
@@ -18,6 +18,10 @@ describe("parseEvent", () => {
   it("falls back to the SSE event name and tolerates a missing id", () => {
     expect(parseEvent("lagged", "", '{"missed":3}')?.type).toBe("lagged");
     expect(parseEvent("lagged", "", '{"missed":3}')?.id).toBeNull();
+  });
+  it("gives reset and lagged no id: they carry none, and EventSource repeats the previous frame's", () => {
+    expect(parseEvent("reset", "41", '{"type":"reset","missed":2}')?.id).toBeNull();
+    expect(parseEvent("lagged", "41", '{"type":"lagged","missed":2}')?.id).toBeNull();
   });
   it("drops data that is not a JSON object", () => {
     expect(parseEvent("x", "1", "not json")).toBeNull();
@@ -38,14 +42,29 @@ describe("appendEvent", () => {
     const log = appendEvent([event(1), event(2)], event(2));
     expect(log.map((e) => e.id)).toEqual([1, 2]);
   });
+  it("keeps a lagged or reset frame that follows a numbered event", () => {
+    const first = parseEvent("agent_start", "7", '{"type":"agent_start"}');
+    const lagged = parseEvent("lagged", "7", '{"type":"lagged","missed":4}');
+    if (first === null || lagged === null) {
+      throw new Error("unparsed");
+    }
+    expect(appendEvent(appendEvent([], first), lagged).map((e) => e.type)).toEqual(["agent_start", "lagged"]);
+  });
+  it("after a reset, keeps events whose ids a restarted gateway numbers again", () => {
+    let log = [event(1), event(2), event(null, "reset")];
+    log = appendEvent(log, event(1));
+    log = appendEvent(log, event(2));
+    log = appendEvent(log, event(2));
+    expect(log.map((e) => `${e.type}:${e.id}`)).toEqual([
+      "agent_start:1",
+      "agent_start:2",
+      "reset:null",
+      "agent_start:1",
+      "agent_start:2",
+    ]);
+  });
   it("keeps events without ids", () => {
     const log = appendEvent(appendEvent([], event(null, "lagged")), event(null, "lagged"));
     expect(log).toHaveLength(2);
-  });
-});
-
-describe("backoff", () => {
-  it("doubles from one second and stops at thirty", () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 20].map(backoff)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
   });
 });

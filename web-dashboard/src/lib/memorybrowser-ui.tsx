@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Link } from "wouter";
 import { basePath } from "../api";
+import { copyOrSelect } from "./clipboard";
 import { locationSearch, type BrowserLocation } from "./memorybrowser";
 import "./memorybrowser-ui.css";
 
@@ -15,10 +16,7 @@ export function BrowserLink({ location, children }: { location: BrowserLocation;
   return <Link href={browserHref(location)}>{children}</Link>;
 }
 
-/**
- * A kref and a button copying it. Without the Clipboard API (a page served over plain http to another
- * host), the kref is selected instead, for the reader to copy by hand.
- */
+/** A kref and a button copying it (or selecting it, where copying is not possible). */
 export function KrefText({ kref }: { kref: string }) {
   const [state, setState] = useState<"idle" | "copied" | "selected">("idle");
   const text = useRef<HTMLElement>(null);
@@ -32,19 +30,7 @@ export function KrefText({ kref }: { kref: string }) {
   }, [state]);
 
   async function copy() {
-    try {
-      await navigator.clipboard.writeText(kref);
-      setState("copied");
-    } catch {
-      const selection = window.getSelection();
-      if (text.current !== null && selection !== null) {
-        const range = document.createRange();
-        range.selectNodeContents(text.current);
-        selection.removeAllRanges();
-        selection.addRange(range);
-      }
-      setState("selected");
-    }
+    setState((await copyOrSelect(kref, text.current)) ? "copied" : "selected");
   }
 
   return (

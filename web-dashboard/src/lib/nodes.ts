@@ -1,5 +1,6 @@
 // Nodes: the list's shape, the invoke form's arguments, and what each invoke failure means.
 import { ApiError } from "../api";
+import { objectInput } from "./json";
 
 export interface NodeCapability {
   name: string;
@@ -26,19 +27,11 @@ export interface InvokeResult {
 
 /** The args field as a JSON object (empty means none), or why it is not one. */
 export function parseArgs(text: string): { args: Record<string, unknown> | undefined } | { error: string } {
-  if (text.trim() === "") {
-    return { args: undefined };
+  const parsed = objectInput(text, "The arguments", '{"path": "/tmp"}');
+  if (!parsed.ok) {
+    return { error: parsed.error };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (caught) {
-    return { error: `The arguments are not valid JSON: ${caught instanceof Error ? caught.message : String(caught)}` };
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return { error: "The arguments must be a JSON object, such as {\"path\": \"/tmp\"}." };
-  }
-  return { args: parsed as Record<string, unknown> };
+  return { args: parsed.value ?? undefined };
 }
 
 const HINTS: Record<string, string> = {

@@ -1,4 +1,5 @@
 // Workflow runs: how a status looks, what may be retried, and checking run inputs before sending.
+import { objectInput } from "./json";
 
 /** The badge tone of a run or step status. */
 export function statusTone(status: string): "ok" | "warn" | "bad" | "" {
@@ -34,22 +35,14 @@ export type InputsResult = { ok: true; inputs: Record<string, unknown> | null } 
 
 /** Run inputs typed as JSON: empty means none; anything else must be a JSON object of at most 64 KiB. */
 export function parseInputs(text: string): InputsResult {
-  if (text.trim().length === 0) {
-    return { ok: true, inputs: null };
+  const parsed = objectInput(text, "Inputs", '{"key": "value"}');
+  if (!parsed.ok) {
+    return parsed;
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (caught) {
-    return { ok: false, error: `Inputs are not valid JSON: ${caught instanceof Error ? caught.message : String(caught)}` };
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    return { ok: false, error: "Inputs must be a JSON object, like {\"key\": \"value\"}" };
-  }
-  if (new TextEncoder().encode(JSON.stringify(parsed)).length > 64 * 1024) {
+  if (parsed.value !== null && new TextEncoder().encode(JSON.stringify(parsed.value)).length > 64 * 1024) {
     return { ok: false, error: "Inputs are at most 64 KiB of JSON" };
   }
-  return { ok: true, inputs: parsed as Record<string, unknown> };
+  return { ok: true, inputs: parsed.value };
 }
 
 /** "2 / 5" from the summary's counters (strings, empty when unknown). */

@@ -28,7 +28,7 @@ import {
   type KumihoSpace,
 } from "../lib/memorybrowser";
 import { browserHref, BrowserLink, KrefText } from "../lib/memorybrowser-ui";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useClientPage, useResource } from "../ui";
 import "./Assets.css";
 
 const PER_PAGE = 20;
@@ -43,16 +43,14 @@ function ClientPaged<T>({
   render: (page: T[]) => ReactNode;
   empty: string;
 }) {
-  const [page, setPage] = useState(1);
+  const { page, setPage, shown } = useClientPage(items, PER_PAGE);
   if (items.length === 0) {
     return <p className="hint">{empty}</p>;
   }
-  const pages = Math.max(1, Math.ceil(items.length / PER_PAGE));
-  const current = Math.min(page, pages);
   return (
     <>
-      {render(pageOf(items, current, PER_PAGE))}
-      <Pager page={current} perPage={PER_PAGE} total={items.length} onPage={setPage} />
+      {render(shown)}
+      <Pager page={page} perPage={PER_PAGE} total={items.length} onPage={setPage} />
     </>
   );
 }

@@ -11,7 +11,7 @@ import {
   type AuditList,
   type AuditVerification,
 } from "../lib/audit";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useClientPage, useResource } from "../ui";
 import "./Audit.css";
 
 const PER_PAGE = 25;
@@ -44,10 +44,10 @@ export function AuditView() {
   const [form, setForm] = useState<AuditFilter>({ limit: String(AUDIT_DEFAULT_LIMIT), eventType: "", since: "" });
   const [applied, setApplied] = useState<Record<string, string | number>>({ limit: AUDIT_DEFAULT_LIMIT });
   const [invalid, setInvalid] = useState<string | null>(null);
-  const [page, setPage] = useState(1);
   const search = query(applied);
   const { data, error, loading, reload } = useResource(() => api<AuditList>(`/api/audit${search}`), [search]);
   const entries = [...(data?.entries ?? [])].sort((a, b) => b.id - a.id);
+  const { page, setPage, shown } = useClientPage(entries, PER_PAGE);
 
   useEffect(() => setPage(1), [search]);
 
@@ -133,7 +133,7 @@ export function AuditView() {
                 </tr>
               </thead>
               <tbody>
-                {pageOf(entries, page, PER_PAGE).map((entry) => (
+                {shown.map((entry) => (
                   <tr key={entry.id}>
                     <td>{entry.id}</td>
                     <td className="audit-time">{formatTime(entry.at)}</td>

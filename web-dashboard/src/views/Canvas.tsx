@@ -15,10 +15,11 @@ import {
   type CanvasFrame,
   type RenderForm,
 } from "../lib/canvas";
-import { backoff, useEvents } from "../lib/events";
+import { useEvents } from "../lib/events";
+import { backoff, closeSocket, retryUnlessSignedOut } from "../lib/reconnect";
 import { formatBytes } from "../lib/memorybrowser";
 import { useSession } from "../session";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useAction, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useAction, useClientPage, useResource } from "../ui";
 import "./Canvas.css";
 
 const LIST_PER_PAGE = 20;
@@ -37,16 +38,14 @@ function CanvasList({
   open: string | null;
   onOpen: (id: string) => void;
 }) {
-  const [page, setPage] = useState(1);
+  const { page, setPage, shown } = useClientPage(canvases, LIST_PER_PAGE);
   if (canvases.length === 0) {
     return <p className="hint">No canvas holds content. Agents render with the canvas tool, or use the form below.</p>;
   }
-  const pages = Math.max(1, Math.ceil(canvases.length / LIST_PER_PAGE));
-  const current = Math.min(page, pages);
   return (
     <>
       <ul className="canvas-list">
-        {pageOf(canvases, current, LIST_PER_PAGE).map((id) => (
+        {shown.map((id) => (
           <li key={id} aria-current={id === open ? "true" : undefined}>
             <code>{id}</code>
             {id === open ? (
@@ -59,7 +58,7 @@ function CanvasList({
           </li>
         ))}
       </ul>
-      <Pager page={current} perPage={LIST_PER_PAGE} total={canvases.length} onPage={setPage} />
+      <Pager page={page} perPage={LIST_PER_PAGE} total={canvases.length} onPage={setPage} />
     </>
   );
 }
@@ -73,9 +72,7 @@ function History({
   shown: string | null;
   onSelect: (frameId: string) => void;
 }) {
-  const [page, setPage] = useState(1);
-  const pages = Math.max(1, Math.ceil(frames.length / HISTORY_PER_PAGE));
-  const current = Math.min(page, pages);
+  const { page, setPage, shown: onPage } = useClientPage(frames, HISTORY_PER_PAGE);
   return (
     <section aria-labelledby="canvas-history-heading">
       <h3 id="canvas-history-heading">History</h3>
@@ -84,7 +81,7 @@ function History({
       ) : (
         <>
           <ol className="canvas-history">
-            {pageOf(frames, current, HISTORY_PER_PAGE).map((frame) => (
+            {onPage.map((frame) => (
               <li key={frame.frame_id}>
                 <button
                   type="button"
@@ -103,7 +100,7 @@ function History({
               </li>
             ))}
           </ol>
-          <Pager page={current} perPage={HISTORY_PER_PAGE} total={frames.length} onPage={setPage} />
+          <Pager page={page} perPage={HISTORY_PER_PAGE} total={frames.length} onPage={setPage} />
         </>
       )}
     </section>
@@ -122,6 +119,7 @@ function OpenCanvas({
   onClose: () => void;
   onCleared: () => void;
 }) {
+  const { signedOut } = useSession();
   const [state, dispatch] = useReducer(canvasReducer, INITIAL_CANVAS);
   const [historyError, setHistoryError] = useState<string | null>(null);
   const epoch = useRef(state.epoch);
@@ -152,8 +150,13 @@ function OpenCanvas({
 
     const connect = () => {
       dispatch({ type: "socket", state: attempt === 0 ? "connecting" : "reconnecting" });
-      socket = new WebSocket(wsUrl(`/ws/canvas/${segment(id)}`), ["construct.v1"]);
-      socket.onmessage = (message: MessageEvent) => {
+      const current = new WebSocket(wsUrl(`/ws/canvas/${segment(id)}`), ["construct.v1"]);
+      let opened = false;
+      socket = current;
+      current.onopen = () => {
+        opened = true;
+      };
+      current.onmessage = (message: MessageEvent) => {
         const parsed = parseCanvasMessage(message.data);
         if (parsed === null) {
           return;
@@ -169,10 +172,19 @@ function OpenCanvas({
           loadHistory();
         }
       };
-      socket.onclose = () => {
-        if (!stopped) {
-          dispatch({ type: "socket", state: "reconnecting" });
+      current.onclose = () => {
+        if (stopped) {
+          return;
+        }
+        dispatch({ type: "socket", state: "reconnecting" });
+        const retry = () => {
           timer = window.setTimeout(connect, backoff(attempt++));
+        };
+        // A refused upgrade (401) reaches the browser as a close before open: ask the gateway why.
+        if (opened) {
+          retry();
+        } else {
+          retryUnlessSignedOut(() => stopped, signedOut, retry);
         }
       };
     };
@@ -181,19 +193,9 @@ function OpenCanvas({
     return () => {
       stopped = true;
       window.clearTimeout(timer);
-      const last = socket;
-      if (last === null) {
-        return;
-      }
-      last.onmessage = null;
-      if (last.readyState === WebSocket.CONNECTING) {
-        // Closing a socket that is still connecting makes the browser log an error; close it once open.
-        last.onopen = () => last.close(1000);
-      } else {
-        last.close(1000);
-      }
+      closeSocket(socket);
     };
-  }, [id]);
+  }, [id, signedOut]);
 
   const frame = shownFrame(state);
   const live = state.selected === null;

@@ -19,10 +19,9 @@ import {
   type StoredMessage,
   type ToolCard,
 } from "../lib/chat";
-import { backoff } from "../lib/events";
-import { sessionGone } from "../lib/liveauth";
+import { backoff, closeSocket, retryUnlessSignedOut } from "../lib/reconnect";
 import { useSession } from "../session";
-import { ErrorNote, formatTime, Page, pageOf, Pager, useAction, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useAction, useClientPage, useResource } from "../ui";
 import "./Chat.css";
 
 const SESSIONS_PER_PAGE = 20;
@@ -180,7 +179,6 @@ export function ChatView() {
   const [draft, setDraft] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
   const [renaming, setRenaming] = useState(false);
-  const [page, setPage] = useState(1);
   const socket = useRef<WebSocket | null>(null);
   const logRef = useRef<HTMLDivElement | null>(null);
   const stickToBottom = useRef(true);
@@ -257,17 +255,14 @@ export function ChatView() {
         };
         // A refused upgrade (401) reaches the browser as a close before open: ask the gateway why.
         if (!opened || isAuthClose(event.code)) {
-          void sessionGone().then((gone) => {
-            if (stopped) {
-              return;
-            }
-            if (gone) {
+          retryUnlessSignedOut(
+            () => stopped,
+            () => {
               setConnection({ state: "signed-out" });
               signedOut();
-            } else {
-              retry();
-            }
-          });
+            },
+            retry,
+          );
         } else {
           retry();
         }
@@ -278,7 +273,7 @@ export function ChatView() {
     return () => {
       stopped = true;
       window.clearTimeout(timer);
-      current?.close(1000);
+      closeSocket(current);
       socket.current = null;
     };
   }, [target, signedOut, reloadSessions]);
@@ -335,8 +330,7 @@ export function ChatView() {
   }
 
   const list = sortSessions(sessions.data?.sessions ?? []);
-  const pages = Math.max(1, Math.ceil(list.length / SESSIONS_PER_PAGE));
-  const shown = pageOf(list, Math.min(page, pages), SESSIONS_PER_PAGE);
+  const { page, setPage, shown } = useClientPage(list, SESSIONS_PER_PAGE);
   const title = chat.name ?? "Untitled chat";
 
   return (
@@ -377,7 +371,7 @@ export function ChatView() {
               </li>
             ))}
           </ul>
-          <Pager page={Math.min(page, pages)} perPage={SESSIONS_PER_PAGE} total={list.length} onPage={setPage} />
+          <Pager page={page} perPage={SESSIONS_PER_PAGE} total={list.length} onPage={setPage} />
         </section>
 
         <section className="chat-main" aria-labelledby="chat-title">

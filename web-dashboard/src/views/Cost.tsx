@@ -1,16 +1,15 @@
-import { useState } from "react";
 import { api } from "../api";
 import { formatCount, formatUsd, modelRows, type CostSummary } from "../lib/cost";
-import { ErrorNote, Page, Pager, pageOf, useResource } from "../ui";
+import { ErrorNote, Page, Pager, useClientPage, useResource } from "../ui";
 
 const PER_PAGE = 20;
 
 /** What the model turns cost: this process, today and this month (UTC), and per model. */
 export function CostView() {
   const { data, error, loading, reload } = useResource(() => api<{ cost: CostSummary }>("/api/cost"), []);
-  const [page, setPage] = useState(1);
   const cost = data?.cost ?? null;
   const rows = cost === null ? [] : modelRows(cost.by_model);
+  const { page, setPage, shown } = useClientPage(rows, PER_PAGE);
 
   return (
     <Page
@@ -64,7 +63,7 @@ export function CostView() {
                     </tr>
                   </thead>
                   <tbody>
-                    {pageOf(rows, page, PER_PAGE).map((row) => (
+                    {shown.map((row) => (
                       <tr key={row.model}>
                         <td>{row.model}</td>
                         <td>{formatUsd(row.cost_usd)}</td>

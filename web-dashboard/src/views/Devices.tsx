@@ -17,9 +17,10 @@ import {
   type PairingCode,
   type RotatedToken,
 } from "../lib/devices";
+import { copyOrSelect } from "../lib/clipboard";
 import { useEvents } from "../lib/events";
 import { useSession } from "../session";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useAction, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useAction, useClientPage, useResource } from "../ui";
 import "./Devices.css";
 
 const PER_PAGE = 20;
@@ -169,13 +170,11 @@ function NewToken({
   const [copied, setCopied] = useState<string | null>(null);
 
   async function copy() {
-    field.current?.select();
-    try {
-      await navigator.clipboard.writeText(rotated.token);
-      setCopied("Copied.");
-    } catch {
-      setCopied("Copying was refused: the token is selected, copy it with the keyboard.");
-    }
+    setCopied(
+      (await copyOrSelect(rotated.token, field.current))
+        ? "Copied."
+        : "Copying was refused: the token is selected, copy it with the keyboard.",
+    );
   }
 
   return (
@@ -218,7 +217,6 @@ export function DevicesView() {
   const { session, signedOut } = useSession();
   const { subscribe } = useEvents();
   const { data, error, loading, reload } = useResource(() => api<DeviceList>("/api/devices"), []);
-  const [page, setPage] = useState(1);
   const [pairing, setPairing] = useState(false);
   const [rotated, setRotated] = useState<{ token: RotatedToken; name: string; own: boolean } | null>(null);
   const action = useAction();
@@ -235,12 +233,7 @@ export function DevicesView() {
   );
 
   const devices = data?.devices ?? [];
-  const pages = Math.max(1, Math.ceil(devices.length / PER_PAGE));
-  useEffect(() => {
-    if (page > pages) {
-      setPage(pages);
-    }
-  }, [page, pages]);
+  const { page, setPage, shown } = useClientPage(devices, PER_PAGE);
   const own = devices.find((device) => isOwnDevice(device, session.principal));
 
   async function revoke(device: Device) {
@@ -333,7 +326,7 @@ export function DevicesView() {
                 </tr>
               </thead>
               <tbody>
-                {pageOf(devices, page, PER_PAGE).map((device) => {
+                {shown.map((device) => {
                   const name = deviceLabel(device);
                   const mine = isOwnDevice(device, session.principal);
                   return (

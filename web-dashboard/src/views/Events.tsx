@@ -10,7 +10,7 @@ import {
   since,
   type EventFilter,
 } from "../lib/eventfilter";
-import { formatTime, Page, pageOf, Pager } from "../ui";
+import { formatTime, Page, Pager, useClientPage } from "../ui";
 import "./Events.css";
 
 const PER_PAGE = 25;
@@ -30,14 +30,12 @@ export function EventsView() {
   const [filter, setFilter] = useState<EventFilter>({ type: "", text: "" });
   const [frozen, setFrozen] = useState<GatewayEvent[] | null>(null);
   const [cleared, setCleared] = useState<GatewayEvent | null>(null);
-  const [page, setPage] = useState(1);
   const [keyOf] = useState(() => keyMaker<GatewayEvent>());
 
   const shown = since(frozen ?? events, cleared);
   const arrived = frozen === null ? 0 : since(events, lastOf(frozen)).length;
   const matching = filterEvents(shown, filter);
-  const pages = Math.max(1, Math.ceil(matching.length / PER_PAGE));
-  const current = Math.min(page, pages);
+  const { page, setPage, shown: onPage } = useClientPage(matching, PER_PAGE);
   const reset = latestReset(shown);
   const missed = reset !== null && typeof reset.data.missed === "number" ? reset.data.missed : null;
 
@@ -109,7 +107,7 @@ export function EventsView() {
             : `${matching.length} of ${shown.length} events match`}
         </p>
         <ul className="event-list live-events" aria-label="Events">
-          {pageOf(matching, current, PER_PAGE).map((event) => (
+          {onPage.map((event) => (
             <li key={keyOf(event)} className={event.type === "reset" || event.type === "lagged" ? "warn" : undefined}>
               <details>
                 <summary>
@@ -122,7 +120,7 @@ export function EventsView() {
           ))}
         </ul>
         {shown.length === 0 && <p className="hint">No events yet. They appear here as they happen.</p>}
-        <Pager page={current} perPage={PER_PAGE} total={matching.length} onPage={setPage} />
+        <Pager page={page} perPage={PER_PAGE} total={matching.length} onPage={setPage} />
       </section>
     </Page>
   );

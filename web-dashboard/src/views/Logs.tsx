@@ -1,8 +1,7 @@
 import { useEffect, useRef, useState } from "react";
-import { basePath, query } from "../api";
 import { keyMaker, lastOf, since } from "../lib/eventfilter";
-import { backoff, parseEvent } from "../lib/events";
-import { sessionGone } from "../lib/liveauth";
+import { parseEvent } from "../lib/events";
+import { followStream } from "../lib/reconnect";
 import {
   appendLines,
   emptyLogBuffer,
@@ -63,13 +62,8 @@ export function LogsView() {
   const [keyOf] = useState(() => keyMaker<LogLine>());
 
   useEffect(() => {
-    let source: EventSource | null = null;
-    let lastId: string | null = null;
-    let attempt = 0;
-    let timer: number | undefined;
     let flushTimer: number | undefined;
     let pending: LogLine[] = [];
-    let stopped = false;
 
     const flush = () => {
       window.clearTimeout(flushTimer);
@@ -81,70 +75,39 @@ export function LogsView() {
       }
     };
 
-    const deliver = (message: MessageEvent<string>, type: string) => {
-      if (message.lastEventId !== "") {
-        lastId = message.lastEventId;
-      }
-      const event = parseEvent(type, message.lastEventId, message.data);
-      if (event === null) {
-        return;
-      }
-      const missed = typeof event.data.missed === "number" ? event.data.missed : 0;
-      if (event.type === "reset") {
-        flush();
-        setBuffer(restartIds);
-        setNotice(`The gateway could not replay ${missed} log ${missed === 1 ? "line" : "lines"} missed while disconnected.`);
-      } else if (event.type === "lagged") {
-        setNotice(`${missed} log ${missed === 1 ? "line was" : "lines were"} skipped because this page fell behind.`);
-      } else {
-        const line = toLogLine(event);
-        if (line !== null) {
-          pending.push(line);
-          flushTimer ??= window.setTimeout(flush, FLUSH_MS);
-        }
-      }
-    };
-
-    const open = () => {
-      const resume = lastId === null ? "" : query({ last_event_id: lastId });
-      const current = new EventSource(`${basePath()}/api/daemon/logs${resume}`, { withCredentials: true });
-      source = current;
-      current.onopen = () => {
-        attempt = 0;
-        setState("open");
-      };
-      current.onerror = () => {
-        if (stopped) {
+    const stop = followStream({
+      path: "/api/daemon/logs",
+      types: ["log", "lagged", "reset"],
+      firstResume: null,
+      onState: setState,
+      onSignedOut: () => {
+        setState("signed-out");
+        signedOut();
+      },
+      onMessage: (message, type) => {
+        const event = parseEvent(type, message.lastEventId, message.data);
+        if (event === null) {
           return;
         }
-        setState("reconnecting");
-        // CLOSED means an error answer (the browser gave up): find out whether the session is gone.
-        if (current.readyState === EventSource.CLOSED) {
-          current.close();
-          void sessionGone().then((gone) => {
-            if (stopped) {
-              return;
-            }
-            if (gone) {
-              setState("signed-out");
-              signedOut();
-            } else {
-              timer = window.setTimeout(open, backoff(attempt++));
-            }
-          });
+        const missed = typeof event.data.missed === "number" ? event.data.missed : 0;
+        if (event.type === "reset") {
+          flush();
+          setBuffer(restartIds);
+          setNotice(`The gateway could not replay ${missed} log ${missed === 1 ? "line" : "lines"} missed while disconnected.`);
+        } else if (event.type === "lagged") {
+          setNotice(`${missed} log ${missed === 1 ? "line was" : "lines were"} skipped because this page fell behind.`);
+        } else {
+          const line = toLogLine(event);
+          if (line !== null) {
+            pending.push(line);
+            flushTimer ??= window.setTimeout(flush, FLUSH_MS);
+          }
         }
-      };
-      for (const type of ["log", "lagged", "reset"]) {
-        current.addEventListener(type, (message) => deliver(message as MessageEvent<string>, type));
-      }
-    };
-
-    open();
+      },
+    });
     return () => {
-      stopped = true;
-      window.clearTimeout(timer);
+      stop();
       window.clearTimeout(flushTimer);
-      source?.close();
     };
   }, [signedOut]);
 

@@ -16,7 +16,7 @@ import {
   type GraphNode,
   type MemoryGraph,
 } from "../lib/memorygraph";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useClientPage, useResource } from "../ui";
 import "./Memory.css";
 
 const WIDTH = 720;
@@ -307,7 +307,7 @@ function Details({
 }
 
 function NodeTable({ graph, onSelect }: { graph: MemoryGraph; onSelect: (id: string) => void }) {
-  const [page, setPage] = useState(1);
+  const { page, setPage, shown } = useClientPage(graph.nodes, PER_PAGE);
   const degree = useMemo(() => {
     const counts = new Map<string, number>();
     for (const edge of graph.edges) {
@@ -330,7 +330,7 @@ function NodeTable({ graph, onSelect }: { graph: MemoryGraph; onSelect: (id: str
             </tr>
           </thead>
           <tbody>
-            {pageOf(graph.nodes, page, PER_PAGE).map((node) => (
+            {shown.map((node) => (
               <tr key={node.id}>
                 <td>
                   <button

@@ -10,7 +10,7 @@ import {
   type NodeList,
 } from "../lib/nodes";
 import { useSession } from "../session";
-import { ErrorNote, Page, Pager, pageOf, useResource } from "../ui";
+import { ErrorNote, Page, Pager, useClientPage, useResource } from "../ui";
 import "./Nodes.css";
 
 const PER_PAGE = 20;
@@ -131,9 +131,8 @@ export function NodesView() {
   const { session } = useSession();
   const { subscribe } = useEvents();
   const { data, error, loading, reload } = useResource(() => api<NodeList>("/api/nodes"), []);
-  const [page, setPage] = useState(1);
   const nodes = data?.nodes ?? [];
-  const pages = Math.max(1, Math.ceil(nodes.length / PER_PAGE));
+  const { page, setPage, shown } = useClientPage(nodes, PER_PAGE);
 
   useEffect(
     () =>
@@ -144,11 +143,6 @@ export function NodesView() {
       }),
     [subscribe, reload],
   );
-  useEffect(() => {
-    if (page > pages) {
-      setPage(pages);
-    }
-  }, [page, pages]);
 
   return (
     <Page
@@ -177,7 +171,7 @@ export function NodesView() {
                 </tr>
               </thead>
               <tbody>
-                {pageOf(nodes, page, PER_PAGE).map((node) => (
+                {shown.map((node) => (
                   <tr key={node.node_id}>
                     <td>
                       <code>{node.node_id}</code>

@@ -1,11 +1,10 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useSearch } from "wouter";
 import { api, hasScope, query, segment } from "../api";
-import { clampPage } from "../lib/entity";
 import { useEvents } from "../lib/events";
 import { isRetryable, progress, statusTone } from "../lib/runs";
 import { useSession } from "../session";
-import { ErrorNote, formatTime, Page, Pager, pageOf, useAction, useResource, type Resource } from "../ui";
+import { clampPage, ErrorNote, formatTime, Page, Pager, useAction, useClientPage, useResource, type Resource } from "../ui";
 import { Details, tagList } from "./entity";
 import "./Runs.css";
 
@@ -158,9 +157,8 @@ function ApprovalItem({ approval, admin, onDecided }: { approval: Approval; admi
 }
 
 function Approvals({ resource, admin }: { resource: Resource<ApprovalsAnswer>; admin: boolean }) {
-  const [page, setPage] = useState(1);
   const approvals = resource.data?.approvals ?? [];
-  useEffect(() => setPage((current) => clampPage(current, approvals.length, APPROVALS_PER_PAGE)), [approvals.length]);
+  const { page, setPage, shown } = useClientPage(approvals, APPROVALS_PER_PAGE);
   return (
     <section aria-labelledby="approvals-heading">
       <div className="row section-head">
@@ -171,7 +169,7 @@ function Approvals({ resource, admin }: { resource: Resource<ApprovalsAnswer>; a
       {resource.data === null && resource.loading && <p className="loading">Loading…</p>}
       {resource.data !== null && approvals.length === 0 && <p className="hint">No approvals are waiting.</p>}
       <ul className="approval-list">
-        {pageOf(approvals, page, APPROVALS_PER_PAGE).map((approval) => (
+        {shown.map((approval) => (
           <ApprovalItem
             key={`${approval.run_id} ${approval.step_id}`}
             approval={approval}
@@ -242,11 +240,11 @@ function RunDetail({
   const run = useResource(() => api<{ run: Run }>(`/api/workflows/runs/${segment(runId)}`).then((a) => a.run), [runId]);
   const action = useAction();
   const [notice, setNotice] = useState<string | null>(null);
-  const [page, setPage] = useState(1);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const data = run.data;
   const steps = data?.steps ?? [];
+  const stepPage = useClientPage(steps, STEPS_PER_PAGE);
 
   const retry = async () => {
     setNotice(null);
@@ -328,11 +326,11 @@ function RunDetail({
           <h3>Steps</h3>
           {steps.length === 0 && <p className="hint">The operator has recorded no steps yet.</p>}
           <ol className="step-list">
-            {pageOf(steps, page, STEPS_PER_PAGE).map((step) => (
+            {stepPage.shown.map((step) => (
               <StepItem key={step.step_id} step={step} />
             ))}
           </ol>
-          <Pager page={page} perPage={STEPS_PER_PAGE} total={steps.length} onPage={setPage} />
+          <Pager page={stepPage.page} perPage={STEPS_PER_PAGE} total={steps.length} onPage={stepPage.setPage} />
         </>
       )}
     </section>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from "react";
 import { api, query, segment } from "../api";
 import { clawHubSkills, type ClawHubSkill } from "../lib/clawhub";
 import type { FieldSpec } from "../lib/entity";
-import { ErrorNote, Pager, pageOf, useAction, useResource } from "../ui";
+import { ErrorNote, Pager, useAction, useClientPage, useResource } from "../ui";
 import { Details, EntityView, provenance, saveEntity, SpecForm, tagList, type EntityFormProps } from "./entity";
 
 interface Skill {
@@ -75,7 +75,6 @@ const CLAWHUB_PER_PAGE = 10;
 function ClawHubPanel({ admin, onInstalled }: { admin: boolean; onInstalled: () => void }) {
   const [draft, setDraft] = useState("");
   const [search, setSearch] = useState("");
-  const [page, setPage] = useState(1);
   const [open, setOpen] = useState<string | null>(null);
   const [installed, setInstalled] = useState<Installed | null>(null);
   const install = useAction();
@@ -96,6 +95,7 @@ function ClawHubPanel({ admin, onInstalled }: { admin: boolean; onInstalled: () 
     [open],
   );
   const skills = results.data ?? [];
+  const { page, setPage, shown } = useClientPage(skills, CLAWHUB_PER_PAGE);
 
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -138,7 +138,7 @@ function ClawHubPanel({ admin, onInstalled }: { admin: boolean; onInstalled: () 
       {results.loading && <p className="loading">Loading…</p>}
       {results.data !== null && skills.length === 0 && <p className="hint">No skills found.</p>}
       <ul className="entity-list">
-        {pageOf(skills, page, CLAWHUB_PER_PAGE).map((skill) => (
+        {shown.map((skill) => (
           <li key={skill.slug}>
             <div className="row">
               <strong>{skill.name}</strong>

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState, type FormEvent } from "react";
 import { api, ApiError, query, segment } from "../api";
-import { bodyFrom, clampPage, validateFields, valuesFrom, type FieldSpec, type FormValues } from "../lib/entity";
+import { bodyFrom, validateFields, valuesFrom, type FieldSpec, type FormValues } from "../lib/entity";
 import { layoutGraph, DEFAULT_LAYOUT } from "../lib/graphlayout";
 import {
   EDGE_TYPES,
@@ -11,7 +11,7 @@ import {
   validateTeamGraph,
   type TeamEdge,
 } from "../lib/teams";
-import { ErrorNote, Pager, pageOf, useResource } from "../ui";
+import { clampPage, ErrorNote, Pager, pageOf, useClientPage, useResource } from "../ui";
 import type { Agent } from "./Agents";
 import {
   Details,
@@ -183,8 +183,8 @@ function memberNodes(members: readonly Member[]): GraphNode[] {
 function TeamDetail({ item }: { item: Team }) {
   const members = item.members ?? [];
   const edges = item.edges ?? [];
-  const [memberPage, setMemberPage] = useState(1);
-  const [edgePage, setEdgePage] = useState(1);
+  const memberPage = useClientPage(members, TABLE_PER_PAGE);
+  const edgePage = useClientPage(edges, TABLE_PER_PAGE);
   const nodes = useMemo(() => memberNodes(members), [members]);
   const nameOf = (kref: string) => nodes.find((node) => node.kref === kref)?.label ?? kref;
   return (
@@ -214,7 +214,7 @@ function TeamDetail({ item }: { item: Team }) {
               </tr>
             </thead>
             <tbody>
-              {pageOf(members, memberPage, TABLE_PER_PAGE).map((member) => (
+              {memberPage.shown.map((member) => (
                 <tr key={member.kref}>
                   <td>{member.display_name !== "" ? member.display_name : member.name}</td>
                   <td>{member.role}</td>
@@ -226,7 +226,7 @@ function TeamDetail({ item }: { item: Team }) {
           </table>
         </div>
       )}
-      <Pager page={memberPage} perPage={TABLE_PER_PAGE} total={members.length} onPage={setMemberPage} />
+      <Pager page={memberPage.page} perPage={TABLE_PER_PAGE} total={members.length} onPage={memberPage.setPage} />
       <h3>Edges</h3>
       {edges.length === 0 ? (
         <p className="hint">No edges.</p>
@@ -241,7 +241,7 @@ function TeamDetail({ item }: { item: Team }) {
               </tr>
             </thead>
             <tbody>
-              {pageOf(edges, edgePage, TABLE_PER_PAGE).map((edge) => (
+              {edgePage.shown.map((edge) => (
                 <tr key={`${edge.from_kref} ${edge.edge_type} ${edge.to_kref}`}>
                   <td>{nameOf(edge.from_kref)}</td>
                   <td>{edgeLabel(edge.edge_type)}</td>
@@ -252,7 +252,7 @@ function TeamDetail({ item }: { item: Team }) {
           </table>
         </div>
       )}
-      <Pager page={edgePage} perPage={TABLE_PER_PAGE} total={edges.length} onPage={setEdgePage} />
+      <Pager page={edgePage.page} perPage={TABLE_PER_PAGE} total={edges.length} onPage={edgePage.setPage} />
     </>
   );
 }
@@ -286,12 +286,12 @@ function MemberPicker({
   onChange: (members: string[]) => void;
 }) {
   const [filter, setFilter] = useState("");
-  const [page, setPage] = useState(1);
   const needle = filter.trim().toLowerCase();
   const shown = candidates.filter(
     (candidate) =>
       needle === "" || candidate.name.toLowerCase().includes(needle) || candidate.role.toLowerCase().includes(needle),
   );
+  const { page, setPage, shown: onPage } = useClientPage(shown, PICK_PER_PAGE);
   return (
     <fieldset>
       <legend>Members ({members.length} chosen)</legend>
@@ -308,7 +308,7 @@ function MemberPicker({
       </label>
       {shown.length === 0 && <p className="hint">No agents match.</p>}
       <ul className="pick-list">
-        {pageOf(shown, page, PICK_PER_PAGE).map((candidate) => (
+        {onPage.map((candidate) => (
           <li key={candidate.kref}>
             <label className="check">
               <input

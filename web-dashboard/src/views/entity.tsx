@@ -14,7 +14,6 @@ import {
 import { api, errorMessage, hasScope, query, segment } from "../api";
 import {
   bodyFrom,
-  clampPage,
   fieldOfError,
   validateFields,
   valuesFrom,
@@ -23,7 +22,7 @@ import {
   type FormValues,
 } from "../lib/entity";
 import { useSession } from "../session";
-import { ErrorNote, formatTime, Page, Pager, useAction, useResource } from "../ui";
+import { clampPage, ErrorNote, formatTime, Page, Pager, useAction, useResource } from "../ui";
 import "./entity.css";
 
 /** What every listed thing has. */
