@@ -1,5 +1,5 @@
-//! `cargo xtask ci`: formatting, lints, tests (the README's test command), then the dashboard's build
-//! check and its browser test.
+//! `cargo xtask ci`: formatting, lints, tests (the README's test command), the generated configuration
+//! docs' freshness, then the dashboard's build check and its browser test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -32,6 +32,8 @@ pub fn run() -> anyhow::Result<()> {
     cargo(&["fmt", "--all", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["test", "--workspace", "--locked"])?;
+    // The configuration reference and example are generated from the config types.
+    crate::config_docs::run(&["--check".into()])?;
     // The embedded dashboard must be what its sources build to, and work in a real browser.
     crate::web::run(&["--check".to_owned()])?;
     crate::web::e2e()?;

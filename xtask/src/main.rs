@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's build system, in Rust rather than shell scattered over CI files.
 //!
 //! - `cargo xtask ci`: what CI runs: formatting, clippy with warnings denied, the test suite.
+//! - `cargo xtask config-docs [--check]`: generates `docs/configuration.md` and `docs/gateway.example.toml`
+//!   from the config types (or checks the committed ones).
 //! - `cargo xtask web [--check]`: builds the dashboard into `web-dashboard/dist` (or checks the committed one).
 //! - `cargo xtask web-e2e`: the dashboard in Chromium against the real binary.
 //! - `cargo xtask dist`: the reproducible release tarball and its checksums in `dist/`.
@@ -10,6 +12,7 @@ mod bench;
 mod bench_realtime;
 mod bench_tls;
 mod ci;
+mod config_docs;
 mod dist;
 mod web;
 
@@ -19,6 +22,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("config-docs") => config_docs::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("web") => web::run(&args[1..]),
         Some("web-e2e") => web::e2e(),
@@ -28,7 +32,7 @@ fn main() -> ExitCode {
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | web [--check] | web-e2e | dist | bench [--seconds N] [--connections N]>"
+                "usage: cargo xtask <ci | config-docs [--check] | web [--check] | web-e2e | dist | bench [--seconds N] [--connections N]>"
             );
             return ExitCode::from(2);
         }

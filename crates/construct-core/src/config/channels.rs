@@ -4,8 +4,10 @@
 //! skipped verification when a secret was missing (and WATI never verified anything), so a forgotten
 //! setting opened the channel to anyone. Here that is a startup error naming the key.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::key_order;
 use crate::secret::Secret;
 
 /// Default of `[channels_config] queue_capacity`.
@@ -13,15 +15,23 @@ pub const QUEUE_CAPACITY_DEFAULT: u64 = 1000;
 /// Default of `[channels_config] workers`.
 pub const WORKERS_DEFAULT: usize = 2;
 
-/// `[channels_config]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The messaging channels, and the queue their messages wait in.
+///
+/// Each channel is off until its section exists. A channel that is on must have every key marked
+/// required; a missing one is a startup error naming it (upstream silently skipped verification, and WATI
+/// never verified anything, so a forgotten setting opened the channel to anyone). Secrets print as
+/// `********`. Base URLs (`api_base_url`, `api_url`, `base_url`) must be http(s) URLs; point them at a fake
+/// server to test without the real provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct ChannelsConfig {
-    /// Deliveries accepted and not yet answered, at most; beyond that a channel answers 503 `OVERLOADED` with
-    /// `Retry-After` so the provider retries later. Default 1000.
+    /// Messages accepted and not yet answered, at most (at least 1). Beyond it the channel routes answer
+    /// 503 `OVERLOADED` with `Retry-After`, so the provider retries later. The queue lives in `gateway.db`,
+    /// so accepted work survives a restart.
     pub queue_capacity: u64,
-    /// Deliveries processed at once (each is one agent turn; one session's deliveries always run one at a
-    /// time, in order). Default 2.
+    /// Messages answered at once (each is one agent turn), 1 to 64. One conversation's messages are always
+    /// answered one at a time, in order.
     pub workers: usize,
     /// `[channels_config.webhook]`: the generic `POST /webhook`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,31 +75,34 @@ impl ChannelsConfig {
     }
 }
 
-/// `[channels_config.webhook]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// The generic `POST /webhook`: on once this section exists.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct WebhookChannelConfig {
-    /// When set, callers must also send it in `X-Webhook-Secret` (kept only as SHA-256, compared in
-    /// constant time).
+    /// When set, `POST /webhook` also requires `X-Webhook-Secret` with this value (kept only as SHA-256,
+    /// compared in constant time).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<Secret>,
 }
 
-/// `[channels_config.whatsapp]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// WhatsApp Cloud API: `GET /whatsapp` (Meta's verification handshake) and `POST /whatsapp` (messages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct WhatsAppConfig {
     /// Graph API token for sending replies. Required.
     pub access_token: Secret,
     /// The sending phone number's id. Required.
+    #[schemars(example = "123456789012345")]
     pub phone_number_id: String,
     /// Token Meta echoes in the `GET /whatsapp` handshake. Required.
     pub verify_token: Secret,
-    /// App secret for `X-Hub-Signature-256`. Required; env `CONSTRUCT_WHATSAPP_APP_SECRET` overrides.
+    /// App secret for `X-Hub-Signature-256`. Required; `CONSTRUCT_WHATSAPP_APP_SECRET` wins over the file.
     pub app_secret: Secret,
-    /// Who may talk to the agent: `+E164` numbers, `"*"` for everyone; empty denies everyone.
+    /// Who may talk to the agent: `+E164` numbers, `["*"]` for everyone; empty denies everyone.
     pub allowed_numbers: Vec<String>,
-    /// Graph API base URL.
+    /// Graph API base URL (http or https).
     pub api_base_url: String,
 }
 
@@ -106,67 +119,79 @@ impl Default for WhatsAppConfig {
     }
 }
 
-/// `[channels_config.wati]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// WATI: `GET /wati` (verification) and `POST /wati` (messages).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct WatiConfig {
-    /// WATI API URL. Required.
+    /// WATI API URL (http or https), from the WATI dashboard. Required.
+    #[schemars(example = "https://live-mt-server.wati.io/123456")]
     pub api_url: String,
     /// WATI API token. Required.
     pub api_token: Secret,
     /// Tenant id, for multi-tenant WATI accounts.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "123456")]
     pub tenant_id: Option<String>,
-    /// Who may talk to the agent (as for WhatsApp).
+    /// Who may talk to the agent: `+E164` numbers, `["*"]` for everyone; empty denies everyone.
     pub allowed_numbers: Vec<String>,
     /// Token the `GET /wati` handshake must carry. Required (upstream echoed any challenge).
     pub verify_token: Secret,
-    /// Secret every `POST /wati` must carry (`X-Wati-Secret` or `token`). Required (upstream checked nothing).
+    /// Secret every `POST /wati` must carry (`X-Wati-Secret` or `token`). Required (upstream checked
+    /// nothing).
     pub webhook_secret: Secret,
 }
 
-/// `[channels_config.linq]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Linq (iMessage, RCS, SMS): `POST /linq`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct LinqConfig {
     /// Linq API token. Required.
     pub api_token: Secret,
     /// The number replies are sent from.
+    #[schemars(example = "+15551234567")]
     pub from_phone: String,
-    /// Signing secret for `X-Webhook-Signature`. Required; env `CONSTRUCT_LINQ_SIGNING_SECRET` overrides.
+    /// Signing secret for `X-Webhook-Signature`. Required; `CONSTRUCT_LINQ_SIGNING_SECRET` wins over the
+    /// file.
     pub signing_secret: Secret,
-    /// Who may talk to the agent.
+    /// Who may talk to the agent (phone numbers or addresses).
     pub allowed_senders: Vec<String>,
-    /// Linq API base URL (from your Linq account). Required.
+    /// Linq API base URL (http or https), from your Linq account. Required.
+    #[schemars(example = "https://api.linq.example/v3")]
     pub api_base_url: String,
 }
 
-/// `[channels_config.nextcloud_talk]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// A Nextcloud Talk bot: `POST /nextcloud-talk`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct NextcloudTalkConfig {
-    /// The Nextcloud server. Required.
+    /// The Nextcloud server (http or https). Required.
+    #[schemars(example = "https://cloud.example.com")]
     pub base_url: String,
     /// App token, when the bot API needs one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app_token: Option<Secret>,
-    /// The bot's shared secret (signatures both ways). Required; env
-    /// `CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET` overrides.
+    /// The bot's shared secret (signatures both ways). Required; `CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET`
+    /// wins over the file.
     pub webhook_secret: Secret,
     /// Who may talk to the agent (Nextcloud user ids).
     pub allowed_users: Vec<String>,
     /// The bot's display name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"Construct")]
     pub bot_name: Option<String>,
 }
 
-/// `[channels_config.gmail_push]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Gmail Pub/Sub push notifications: `POST /webhook/gmail`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct GmailPushConfig {
     /// Whether `POST /webhook/gmail` is served.
     pub enabled: bool,
-    /// Bearer secret Pub/Sub sends. Required when enabled; env `GMAIL_PUSH_WEBHOOK_SECRET` is used when this
+    /// Bearer secret Pub/Sub sends. Required when enabled; `GMAIL_PUSH_WEBHOOK_SECRET` is used when this
     /// is empty.
     pub webhook_secret: Secret,
 }

@@ -7,6 +7,9 @@
 //!
 //! The environment is passed around as an [`EnvVars`] snapshot rather than read from the process, so
 //! tests never have to mutate process state.
+//!
+//! [`KNOWN_ENV_VARS`] is the one list of variables the gateway reads: the loader warns about any other
+//! `CONSTRUCT_*` name, and the configuration reference (`cargo xtask config-docs`) is generated from it.
 
 use std::collections::BTreeMap;
 
@@ -43,6 +46,147 @@ impl EnvVars {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())
     }
+}
+
+/// What an environment variable configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvTarget {
+    /// A configuration key, by its dotted path (`gateway.port`).
+    Key(&'static str),
+    /// Something outside the configuration file, in words (`the data directory`).
+    Other(&'static str),
+}
+
+/// An environment variable the gateway reads, with what it sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownEnvVar {
+    /// The variable's name.
+    pub name: &'static str,
+    /// What it sets.
+    pub sets: EnvTarget,
+    /// How it is read: precedence, format, what happens to it. Markdown.
+    pub notes: &'static str,
+}
+
+impl KnownEnvVar {
+    /// The configuration key the variable sets, if it sets one.
+    pub fn key(&self) -> Option<&'static str> {
+        match self.sets {
+            EnvTarget::Key(key) => Some(key),
+            EnvTarget::Other(_) => None,
+        }
+    }
+}
+
+/// Every environment variable the gateway reads, in the order the reference lists them.
+///
+/// A `CONSTRUCT_*` variable not in this list is probably a typo, and a typo in a security setting must not
+/// pass silently: the loader warns about it.
+pub const KNOWN_ENV_VARS: &[KnownEnvVar] = &[
+    KnownEnvVar {
+        name: "CONSTRUCT_CONFIG",
+        sets: EnvTarget::Other("the config file"),
+        notes: "Must exist when set; `--config` wins.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_DATA_DIR",
+        sets: EnvTarget::Other("the data directory"),
+        notes: "`--data-dir` wins.",
+    },
+    KnownEnvVar {
+        name: "HOME",
+        sets: EnvTarget::Other("the default config file and data directory"),
+        notes: "`~/.construct/gateway.toml` and `~/.construct/gateway`. Without it, `--data-dir` or \
+                `CONSTRUCT_DATA_DIR` is needed.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_GATEWAY_HOST",
+        sets: EnvTarget::Key("gateway.host"),
+        notes: "Wins over `HOST`. Blank values are ignored, as for every variable.",
+    },
+    KnownEnvVar {
+        name: "HOST",
+        sets: EnvTarget::Key("gateway.host"),
+        notes: "Used when `CONSTRUCT_GATEWAY_HOST` is not set.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_GATEWAY_PORT",
+        sets: EnvTarget::Key("gateway.port"),
+        notes: "0-65535. Wins over `PORT`.",
+    },
+    KnownEnvVar {
+        name: "PORT",
+        sets: EnvTarget::Key("gateway.port"),
+        notes: "0-65535. Used when `CONSTRUCT_GATEWAY_PORT` is not set.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_REQUIRE_PAIRING",
+        sets: EnvTarget::Key("gateway.require_pairing"),
+        notes: "Booleans accept `true/false`, `1/0`, `yes/no`, `on/off` (any case). Anything else is a \
+                startup error naming the variable; upstream silently turned pairing off on a typo.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_ALLOW_PUBLIC_BIND",
+        sets: EnvTarget::Key("gateway.allow_public_bind"),
+        notes: "Boolean, as above.",
+    },
+    KnownEnvVar {
+        name: TIMEOUT_ENV,
+        sets: EnvTarget::Key("gateway.request_timeout_secs"),
+        notes: "Whole seconds, 1 to 3600; `0` is refused (upstream turned every request into a 408).",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_BOOTSTRAP_TOKEN",
+        sets: EnvTarget::Key("gateway.bootstrap_token_sha256"),
+        notes: "The token itself; only its SHA-256 enters the configuration.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_PROVIDER_API_KEY",
+        sets: EnvTarget::Key("provider.api_key"),
+        notes: "Wins over the file. Secret; never printed.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_WHATSAPP_APP_SECRET",
+        sets: EnvTarget::Key("channels_config.whatsapp.app_secret"),
+        notes: "Wins over the file.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_LINQ_SIGNING_SECRET",
+        sets: EnvTarget::Key("channels_config.linq.signing_secret"),
+        notes: "Wins over the file.",
+    },
+    KnownEnvVar {
+        name: "CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET",
+        sets: EnvTarget::Key("channels_config.nextcloud_talk.webhook_secret"),
+        notes: "Wins over the file.",
+    },
+    KnownEnvVar {
+        name: "GMAIL_PUSH_WEBHOOK_SECRET",
+        sets: EnvTarget::Key("channels_config.gmail_push.webhook_secret"),
+        notes: "Used only when the file leaves it empty.",
+    },
+    KnownEnvVar {
+        name: "KUMIHO_SERVICE_TOKEN",
+        sets: EnvTarget::Key("kumiho.service_token"),
+        notes: "Used only when the file sets none.",
+    },
+    KnownEnvVar {
+        name: "SHELL",
+        sets: EnvTarget::Key("terminal.shell"),
+        notes: "Used by the terminal when `terminal.shell` is unset and this is an absolute path; else \
+                `/bin/sh`.",
+    },
+    KnownEnvVar {
+        name: "RUST_LOG",
+        sets: EnvTarget::Other("the log filter"),
+        notes: "Default `info` (no line per request; `construct_gateway=debug` adds an access log). \
+                `--log-format json` switches to JSON lines.",
+    },
+];
+
+/// Whether the gateway reads a variable named `name`.
+pub fn is_known_env_var(name: &str) -> bool {
+    KNOWN_ENV_VARS.iter().any(|var| var.name == name)
 }
 
 /// Parses a boolean: `true/false`, `1/0`, `yes/no`, `on/off`, case-insensitive. Anything else is refused.
@@ -156,6 +300,18 @@ mod tests {
         let env = EnvVars::from_pairs([("PORT", "1"), ("CONSTRUCT_GATEWAY_PORT", "2")]);
         let o = overrides(&env).unwrap();
         assert_eq!(o.last().unwrap().var, "CONSTRUCT_GATEWAY_PORT");
+    }
+
+    #[test]
+    fn every_variable_read_is_listed_with_the_key_it_sets() {
+        let env = EnvVars::from_pairs(KNOWN_ENV_VARS.iter().map(|var| (var.name, "1")));
+        let read = overrides(&env).unwrap();
+        assert!(!read.is_empty());
+        for o in read {
+            let listed = KNOWN_ENV_VARS.iter().find(|var| var.name == o.var);
+            assert_eq!(listed.and_then(KnownEnvVar::key), Some(o.key), "{}", o.var);
+        }
+        assert!(is_known_env_var("CONSTRUCT_GATEWAY_PORT") && !is_known_env_var("CONSTRUCT_REQUIRE_PARING"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use figment::providers::{Format, Serialized, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
-use super::env::{EnvVars, overrides};
+use super::env::{EnvVars, is_known_env_var, overrides};
 use super::{Config, validate};
 
 /// Everything configuration is loaded from.
@@ -203,26 +203,9 @@ fn resolve_config_file(sources: &ConfigSources, home: Option<&Path>) -> Result<O
     Ok(home.map(|h| h.join(".construct").join("gateway.toml")).filter(|p| p.is_file()))
 }
 
-/// `CONSTRUCT_*` variables the gateway reads. Anything else with the prefix is probably a typo, and a typo
-/// in a security setting must not pass silently.
-pub const KNOWN_ENV_VARS: &[&str] = &[
-    "CONSTRUCT_CONFIG",
-    "CONSTRUCT_DATA_DIR",
-    "CONSTRUCT_GATEWAY_HOST",
-    "CONSTRUCT_GATEWAY_PORT",
-    "CONSTRUCT_REQUIRE_PAIRING",
-    "CONSTRUCT_ALLOW_PUBLIC_BIND",
-    "CONSTRUCT_GATEWAY_TIMEOUT_SECS",
-    "CONSTRUCT_PROVIDER_API_KEY",
-    "CONSTRUCT_BOOTSTRAP_TOKEN",
-    "CONSTRUCT_WHATSAPP_APP_SECRET",
-    "CONSTRUCT_LINQ_SIGNING_SECRET",
-    "CONSTRUCT_NEXTCLOUD_TALK_WEBHOOK_SECRET",
-];
-
 fn unknown_env_vars(env: &EnvVars) -> Vec<String> {
     env.names()
-        .filter(|name| name.starts_with("CONSTRUCT_") && !KNOWN_ENV_VARS.contains(name))
+        .filter(|name| name.starts_with("CONSTRUCT_") && !is_known_env_var(name))
         .map(|name| format!("unknown environment variable {name} is ignored"))
         .collect()
 }

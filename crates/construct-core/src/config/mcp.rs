@@ -2,24 +2,27 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::key_order;
 use crate::secret::Secret;
 
-/// `[mcp]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The gateway's own MCP server, and the external MCP servers its agent may use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct McpConfig {
-    /// Start the MCP server (Streamable HTTP on a random loopback port) with the gateway. Default true.
+    /// Run the MCP server (Streamable HTTP on a random loopback port) while the gateway serves.
     pub enabled: bool,
-    /// Seconds an MCP session token lives. Default 3600.
+    /// Seconds an MCP session token lives; 60 to 86400.
     pub session_ttl_secs: u64,
-    /// MCP sessions open at once. Default 256.
+    /// MCP sessions open at once; 1 to 10000.
     pub max_sessions: usize,
-    /// Allow `stdio` servers in `[[mcp.servers]]` and `POST /api/mcp/servers/test` (they run local
-    /// commands). Default false.
+    /// Allow stdio MCP servers in `[[mcp.servers]]` and `POST /api/mcp/servers/test` (they run local
+    /// commands).
     pub allow_stdio: bool,
-    /// `[[mcp.servers]]`: external MCP servers.
+    /// `[[mcp.servers]]`: external MCP servers over HTTP.
     pub servers: Vec<ExternalMcpServer>,
 }
 
@@ -35,15 +38,18 @@ impl Default for McpConfig {
     }
 }
 
-/// An external MCP server reached over HTTP.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An external MCP server reached over HTTP: one `[[mcp.servers]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = key_order::<Self>)]
 pub struct ExternalMcpServer {
-    /// Its name.
+    /// Its name, 1 to 100 characters.
+    #[schemars(example = &"search")]
     pub name: String,
-    /// Its Streamable HTTP endpoint.
+    /// Its Streamable HTTP endpoint (http or https).
+    #[schemars(example = "https://mcp.example.com/mcp")]
     pub url: String,
-    /// Headers sent with every request (an `Authorization`, say); secret, never printed.
+    /// Headers sent with every request (an `Authorization`, say); the values are secrets, never printed.
     #[serde(default)]
     pub headers: BTreeMap<String, Secret>,
 }

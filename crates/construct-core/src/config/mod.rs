@@ -15,6 +15,7 @@ mod load;
 mod mcp;
 mod provider;
 mod realtime;
+mod schema;
 mod tls;
 mod validate;
 
@@ -24,20 +25,23 @@ pub use channels::{
     ChannelsConfig, GmailPushConfig, LinqConfig, NextcloudTalkConfig, WatiConfig, WebhookChannelConfig,
     WhatsAppConfig,
 };
-pub use env::{EnvVars, parse_bool};
+pub use env::{EnvTarget, EnvVars, KNOWN_ENV_VARS, KnownEnvVar, is_known_env_var, parse_bool};
 pub use harness::{ClawHubConfig, WorkflowsConfig};
 pub use kumiho::{KumihoConfig, KumihoMode};
 pub use load::{
-    ConfigError, ConfigSources, KNOWN_ENV_VARS, LoadedConfig, config_file_to_write, ensure_data_dir, load,
+    ConfigError, ConfigSources, LoadedConfig, config_file_to_write, ensure_data_dir, load,
     load_with_contents, probe_writable,
 };
 pub use mcp::{ExternalMcpServer, McpConfig};
 pub use provider::{ProviderConfig, ProviderKind};
 pub use realtime::{NodesConfig, TerminalConfig};
+pub use schema::KEY_ORDER;
 pub use tls::{CertMapping, ClientAuthConfig, TlsConfig, normalize_fingerprint};
 pub use validate::{normalize_origin, validate};
 
 use ipnet::IpNet;
+use schema::key_order;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::constants::{
@@ -45,9 +49,27 @@ use crate::constants::{
     RATE_LIMIT_MAX_KEYS_DEFAULT, REQUEST_TIMEOUT_SECS,
 };
 
-/// The whole configuration file.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+/// The gateway's configuration: a TOML file layered over built-in defaults, under the environment and the
+/// command line.
+///
+/// Sources, lowest precedence first:
+///
+/// 1. Built-in defaults (secure: loopback bind, pairing required).
+/// 2. A TOML file: `--config PATH`, else `$CONSTRUCT_CONFIG`, else `~/.construct/gateway.toml` if it
+///    exists. A file named explicitly must exist.
+/// 3. [Environment variables](KNOWN_ENV_VARS).
+/// 4. Command-line flags `--host` and `--port`.
+///
+/// The data directory is `--data-dir`, else `$CONSTRUCT_DATA_DIR`, else `~/.construct/gateway`. It is
+/// created with mode 0700 if missing (an existing one that others can read is tightened to 0700), and must
+/// be a writable directory.
+///
+/// An invalid value stops startup with a message naming the key and where it came from (file, variable or
+/// flag). An unknown key is a warning, not an error. `construct-gateway config check` validates and prints
+/// the effective configuration (secrets masked) and exits 1 on error.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct Config {
     /// `[gateway]`: listener, pairing, limits.
     pub gateway: GatewayConfig,
@@ -69,48 +91,59 @@ pub struct Config {
     pub mcp: McpConfig,
 }
 
-/// `[gateway]`: where the gateway listens and how it protects itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the gateway listens and how it protects itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct GatewayConfig {
-    /// Host to bind: an IP address or `localhost`. Default `127.0.0.1`.
+    /// Address to bind: an IP address (IPv6 with or without brackets) or `localhost`.
     pub host: String,
-    /// Port to bind; 0 picks a free port. Default 42617.
+    /// Port to bind; `0` picks a free port (shown in the banner and the log).
     pub port: u16,
-    /// Require a paired device token on protected routes. Default true.
+    /// Require a paired device token on protected routes. `false` is refused unless the host is loopback,
+    /// and refused behind `trusted_proxies` (every proxied client would be an admin).
     pub require_pairing: bool,
-    /// Allow binding a non-loopback address. Default false: a public bind is refused at startup.
+    /// Allow a non-loopback `host`. Without it, such a bind is refused at startup.
     pub allow_public_bind: bool,
-    /// Serve everything under this path (for a reverse proxy sub-path), e.g. `/construct`.
+    /// Serve everything under this path (for a reverse proxy's sub-path), e.g. `/construct`. Must start
+    /// with `/`, must not end with `/`, no empty, `.` or `..` segments, characters
+    /// `A-Za-z0-9-_.~!$&'()*+,;=:@/` only. `{prefix}/` redirects (308) to `{prefix}`; paths outside it are
+    /// 404.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "/construct")]
     pub path_prefix: Option<String>,
-    /// `POST /pair` attempts allowed per client per minute. 0 disables the limiter.
+    /// `POST /pair` attempts per client per minute; 0 disables the limiter.
     pub pair_rate_limit_per_minute: u32,
-    /// Webhook deliveries allowed per client per minute. 0 disables the limiter.
+    /// Webhook deliveries per client per minute; 0 disables the limiter.
     pub webhook_rate_limit_per_minute: u32,
-    /// Distinct client keys a rate limiter tracks; 0 means [`RATE_LIMIT_MAX_KEYS_DEFAULT`].
+    /// Distinct client keys a rate limiter tracks; 0 means [10000](RATE_LIMIT_MAX_KEYS_DEFAULT).
     pub rate_limit_max_keys: usize,
-    /// How long an idempotency key and its stored response are kept, in seconds (≥ 1).
+    /// Lifetime of an idempotency key and its stored response, in seconds; at least 1.
     pub idempotency_ttl_secs: u64,
-    /// Distinct idempotency keys retained; 0 means [`IDEMPOTENCY_MAX_KEYS_DEFAULT`].
+    /// Idempotency keys retained; 0 means [10000](IDEMPOTENCY_MAX_KEYS_DEFAULT).
     pub idempotency_max_keys: usize,
-    /// Persist chat sessions in the store. Default true.
+    /// Persist chat sessions in the store.
     pub session_persistence: bool,
     /// Delete chat sessions idle for longer than this many hours; 0 keeps them.
     pub session_ttl_hours: u32,
-    /// Proxies whose forwarding headers are believed (CIDR blocks or single addresses). Empty: none.
+    /// Proxies whose forwarding headers are believed: CIDR blocks (`10.0.0.0/8`) or single addresses.
+    /// Empty: none.
     pub trusted_proxies: Vec<Cidr>,
-    /// Origins besides the gateway's own that browsers may call it from (`https://host[:port]`).
+    /// Browser origins besides the gateway's own, as `scheme://host[:port]` (http or https, no path, no
+    /// wildcard).
     pub allowed_origins: Vec<String>,
-    /// Seconds a request may take to produce its response head (and to send its headers). Default 30.
+    /// Seconds a request may take to produce its response head, and a client has to send its request head.
+    /// 1 to 3600.
     pub request_timeout_secs: u64,
-    /// Default per-route request body limit in bytes. Default 65536.
+    /// Default request body limit per route group, in bytes. At least 1.
     pub max_body_bytes: usize,
-    /// Connections served at once; further clients wait in the accept backlog. Default 1024.
+    /// Connections served at once; further clients wait in the accept backlog. At least 1.
     pub max_connections: usize,
-    /// Authenticated API calls allowed per client per minute. 0 disables the limiter.
+    /// Authenticated API calls per client per minute (GCRA, burst equal to the limit); 0 disables the
+    /// limiter.
     pub api_rate_limit_per_minute: u32,
-    /// Accept `?token=` on WebSocket routes (browsers cannot set headers there). Default false.
+    /// Accept `?token=` as a credential, for clients that cannot set headers (a browser opening a
+    /// WebSocket). Off because query strings end up in logs.
     pub allow_query_token: bool,
     /// `[gateway.pairing]`: the one-time code and brute-force protection.
     pub pairing: PairingConfig,
@@ -118,18 +151,20 @@ pub struct GatewayConfig {
     pub websocket: WebSocketConfig,
     /// `[gateway.tls]`: HTTPS and client certificates.
     pub tls: TlsConfig,
-    /// SHA-256 (hex) of an admin token provisioned outside the gateway (a secret manager); env
-    /// `CONSTRUCT_BOOTSTRAP_TOKEN` gives the token itself. Unset: none.
+    /// SHA-256 (64 hex digits) of an admin token provisioned outside the gateway (a secret manager, a
+    /// container orchestrator). `CONSTRUCT_BOOTSTRAP_TOKEN` gives the token itself.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub bootstrap_token_sha256: Option<String>,
-    /// When the bootstrap token works: `until_first_pair` (default) or `always`.
+    /// When the bootstrap token is accepted: until the first device exists (paired, or made with
+    /// `construct-gateway token create`), or for as long as it is configured.
     pub bootstrap_token_mode: BootstrapMode,
     /// `[gateway.auth]`: identity from a trusted reverse proxy.
     pub auth: AuthConfig,
 }
 
 /// How requests are authenticated besides device tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMode {
     /// Device tokens only (the default).
@@ -140,24 +175,30 @@ pub enum AuthMode {
     TrustedProxy,
 }
 
-/// `[gateway.auth]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Identity from a trusted reverse proxy.
+///
+/// Identity-aware reverse proxies (oauth2-proxy, Authelia, Pomerium, Caddy `forward_auth`) can vouch for
+/// users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct AuthConfig {
-    /// `token` (default) or `trusted-proxy`.
+    /// `trusted-proxy`: a request from a `[gateway] trusted_proxies` address, without a bearer token, acts
+    /// as the user in `user_header`. Needs `trusted_proxies` and `require_pairing = true`. Device tokens
+    /// keep working.
     pub mode: AuthMode,
-    /// The header the proxy puts the user in. Default `X-Forwarded-User`.
+    /// The header naming the user (a valid header name).
     pub user_header: String,
-    /// Headers the proxy always sets; a request without one is not believed.
+    /// Headers the proxy always sets; a request missing one is refused.
     pub required_headers: Vec<String>,
-    /// Users allowed in; empty: any user the proxy names.
+    /// Users let in; empty: any user the proxy names.
     pub allow_users: Vec<String>,
-    /// Scopes per user; others get `default_scopes`.
+    /// Scopes per user, `bob = ["read", "chat", "admin"]`; others get `default_scopes`.
     pub scopes_by_user: std::collections::BTreeMap<String, crate::principal::Scopes>,
-    /// Scopes of a user not in `scopes_by_user`. Default read and chat.
+    /// Scopes of users not in `scopes_by_user`.
     pub default_scopes: crate::principal::Scopes,
-    /// Believe a proxy on this machine (loopback). Default false: every local process could claim to be
-    /// it.
+    /// Believe a proxy on this machine; without it, a loopback peer's user header is ignored (any local
+    /// process could forge it).
     pub allow_loopback_proxy: bool,
 }
 
@@ -176,7 +217,7 @@ impl Default for AuthConfig {
 }
 
 /// When `[gateway] bootstrap_token_sha256` is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BootstrapMode {
     /// Until the first device exists (paired or created with `token create`).
@@ -186,17 +227,21 @@ pub enum BootstrapMode {
     Always,
 }
 
-/// `[gateway.websocket]`: limits every WebSocket route shares.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Limits every WebSocket (`/ws/chat`, `/ws/canvas/{id}`, `/ws/nodes`, `/ws/terminal`) shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct WebSocketConfig {
-    /// Largest message a client may send, in bytes; larger ones close the socket with 1009. Default 1 MiB.
+    /// Largest message a client may send, in bytes; larger ones close the socket with 1009. 1 KiB to
+    /// 64 MiB.
     pub max_message_bytes: usize,
-    /// Seconds between the server's Pings. Default 20.
+    /// Seconds between the server's Pings. 1 to 3600.
     pub ping_interval_secs: u64,
-    /// Seconds without any frame from the client (a Pong counts) before the socket is closed. Default 60.
+    /// Seconds without any frame from the client (Pongs count) before the socket closes with 1001. Longer
+    /// than `ping_interval_secs`, at most 86400.
     pub idle_timeout_secs: u64,
-    /// WebSockets open at once per client address (an IPv6 /64 counts as one). Default 32.
+    /// Sockets open at once per client address (an IPv6 /64 is one client), 1 to 100000; beyond it 429
+    /// `TOO_MANY_CONNECTIONS`.
     pub max_connections_per_client: usize,
 }
 
@@ -211,24 +256,25 @@ impl Default for WebSocketConfig {
     }
 }
 
-/// `[gateway.pairing]`: how pairing codes are made and guessing is stopped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How pairing codes are made, and how guessing them is stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct PairingConfig {
-    /// Digits in a pairing code (6 to 12). Default 6, what upstream clients accept.
+    /// Digits in a pairing code, 6 to 12. Upstream clients expect 6.
     pub code_length: usize,
-    /// Seconds a code stays valid. Default 600.
+    /// Seconds a code is accepted; 1 to 2592000 (30 days).
     pub code_ttl_secs: u64,
-    /// Wrong codes from one client before it is locked out. Default 5.
+    /// Wrong codes from one client before it is locked out; at least 1.
     pub max_failed_attempts: u32,
-    /// Seconds a locked-out client waits. Default 300.
+    /// Seconds that lockout lasts (also the window the failures are counted in); 1 to 2592000.
     pub lockout_secs: u64,
     /// Wrong codes from all clients together, within the window, after which the active code is
-    /// invalidated (stops guessing spread over many addresses). Default 50.
+    /// invalidated (this stops guessing spread over many addresses); at least 1.
     pub global_failure_budget: u32,
-    /// The window of the global budget, in seconds. Default 600.
+    /// The window of the global budget, in seconds; 1 to 2592000.
     pub global_failure_window_secs: u64,
-    /// Days until a device token expires; 0 means never. Default 0.
+    /// Days until a device token expires; 0 means never. At most 3650.
     pub token_ttl_days: u32,
 }
 

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schema::key_order;
 use crate::secret::Secret;
 
 /// Which implementation runs a turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
     /// Any OpenAI-compatible `/chat/completions` endpoint (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, ...).
@@ -16,30 +18,35 @@ pub enum ProviderKind {
     Echo,
 }
 
-/// `[provider]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The language model behind the agent.
+///
+/// Secrets print as `********` everywhere, `config check` included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(transform = key_order::<Self>)]
 pub struct ProviderConfig {
-    /// `openai` (default) or `echo`.
+    /// `openai`: any OpenAI-compatible `/chat/completions` endpoint. `echo`: streams the user's words back
+    /// (demos, tests).
     pub kind: ProviderKind,
-    /// Base URL of the API; `/chat/completions` is appended. Default: a local Ollama.
+    /// API base (a local Ollama by default); `/chat/completions` is appended. http or https.
     pub base_url: String,
-    /// Model name. Default `llama3.2`.
+    /// Model name; not empty.
     pub model: String,
-    /// Sampling temperature, 0 to 2. Unset: the provider's default.
+    /// Sampling temperature, 0 to 2; unset leaves the provider's default.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = 0.7)]
     pub temperature: Option<f64>,
-    /// Seconds a whole turn may take, including a stalled stream. Default 120.
+    /// Whole-turn limit in seconds, a stalled stream included; 1 to 3600.
     pub timeout_secs: u64,
-    /// Extra request headers (for gateways that want them). Values are not secret-masked: put keys in
+    /// Extra request headers (valid header names and values). Values are not masked: put keys in
     /// `api_key`.
     pub extra_headers: BTreeMap<String, String>,
-    /// API key, sent as `Authorization: Bearer`. Env `CONSTRUCT_PROVIDER_API_KEY` overrides.
+    /// Sent as `Authorization: Bearer`. `CONSTRUCT_PROVIDER_API_KEY` wins over the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<Secret>,
-    /// US dollars per million prompt tokens, for `GET /api/cost`. Default 0 (a local model).
+    /// US dollars per million prompt tokens, for `GET /api/cost`; 0 or more (0 suits a local model).
     pub input_price_per_million: f64,
-    /// US dollars per million completion tokens. Default 0.
+    /// US dollars per million completion tokens; 0 or more.
     pub output_price_per_million: f64,
 }
 
