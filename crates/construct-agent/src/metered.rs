@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use construct_core::metrics::Metrics;
 use construct_core::usage::{UsageRecord, UsageStore};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -16,9 +17,16 @@ pub struct Metered {
     usage: Arc<dyn UsageStore>,
     input_price: f64,
     output_price: f64,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl Metered {
+    /// Also records every turn's duration, outcome and tokens in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
     /// `inner`, recording into `usage` at these prices (US dollars per million tokens).
     pub fn new(
         inner: Arc<dyn Agent>,
@@ -26,7 +34,7 @@ impl Metered {
         input_price: f64,
         output_price: f64,
     ) -> Self {
-        Self { inner, usage, input_price, output_price }
+        Self { inner, usage, input_price, output_price, metrics: None }
     }
 }
 
@@ -58,7 +66,19 @@ impl Agent for Metered {
             }
             used
         };
+        let started = std::time::Instant::now();
         let (result, used) = tokio::join!(self.inner.run_turn(request, tx, cancel), forward);
+        if let Some(metrics) = &self.metrics {
+            let outcome = match &result {
+                Ok(_) => "ok",
+                Err(AgentError::Cancelled) => "cancelled",
+                Err(_) => "error",
+            };
+            metrics.turn(self.model(), outcome, started.elapsed());
+            if let Some((input, output)) = used {
+                metrics.tokens(self.model(), input, output);
+            }
+        }
         // A turn that reached the model counts, even when it failed later; one that reported nothing and
         // failed never reached it.
         if used.is_some() || result.is_ok() {

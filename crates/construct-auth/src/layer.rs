@@ -42,6 +42,8 @@ pub struct AuthContext {
     pub limiter: Arc<dyn RateLimiter>,
     /// Client addresses behind trusted proxies.
     pub resolver: ClientResolver,
+    /// Where refusals are counted.
+    pub metrics: Arc<construct_core::metrics::Metrics>,
 }
 
 /// The network facts about a request's client, for handlers that need them (pairing records the address).
@@ -104,10 +106,28 @@ where
         let guard = self.guard.clone();
         Box::pin(async move {
             if let Err(refusal) = admit(&guard, &mut request).await {
+                guard.context.metrics.rejected(refusal_reason(&refusal), rate_class_name(guard.rate));
                 return Ok(refusal);
             }
             inner.call(request).await
         })
+    }
+}
+
+/// The `reason` label of a refusal, from its status: the guard refuses with 401, 403 or 429 only.
+fn refusal_reason(refusal: &Response) -> &'static str {
+    match refusal.status() {
+        StatusCode::UNAUTHORIZED => "unauthenticated",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        _ => "other",
+    }
+}
+
+fn rate_class_name(class: Option<RateClass>) -> &'static str {
+    match class {
+        None => "none",
+        Some(class) => class.as_str(),
     }
 }
 

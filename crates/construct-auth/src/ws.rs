@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::ClientKey;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use construct_core::config::{GatewayConfig, WebSocketConfig, normalize_origin};
+use construct_core::metrics::{ConnectionGuard, Metrics};
 use construct_core::{ApiError, ErrorCode};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -69,11 +70,13 @@ struct PolicyInner {
     allowed_origins: Vec<String>,
     open: Mutex<HashMap<ClientKey, usize>>,
     shutdown: CancellationToken,
+    metrics: Arc<Metrics>,
 }
 
 impl WsPolicy {
-    /// The policy of `[gateway]`; sockets close with 1001 when `shutdown` is cancelled.
-    pub fn new(gateway: &GatewayConfig, shutdown: CancellationToken) -> Self {
+    /// The policy of `[gateway]`; sockets close with 1001 when `shutdown` is cancelled; open sockets are
+    /// counted in `metrics`.
+    pub fn new(gateway: &GatewayConfig, shutdown: CancellationToken, metrics: Arc<Metrics>) -> Self {
         Self(Arc::new(PolicyInner {
             settings: gateway.websocket.clone(),
             allowed_origins: gateway
@@ -83,7 +86,13 @@ impl WsPolicy {
                 .collect(),
             open: Mutex::new(HashMap::new()),
             shutdown,
+            metrics,
         }))
+    }
+
+    /// Where connections (sockets, and the event streams that share this policy's metrics) are counted.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.0.metrics
     }
 
     /// The limits.
@@ -91,8 +100,14 @@ impl WsPolicy {
         &self.0.settings
     }
 
-    /// Checks the Origin and takes a connection slot for `client`. Hold the permit for the socket's life.
-    pub fn admit(&self, headers: &HeaderMap, client: ClientKey) -> Result<WsPermit, ApiError> {
+    /// Checks the Origin and takes a connection slot for `client` on `route` (the route pattern, for the
+    /// metrics). Hold the permit for the socket's life.
+    pub fn admit(
+        &self,
+        headers: &HeaderMap,
+        client: ClientKey,
+        route: &'static str,
+    ) -> Result<WsPermit, ApiError> {
         if !origin_allowed(headers, &self.0.allowed_origins) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -111,7 +126,8 @@ impl WsPolicy {
             .with_retry_after(5));
         }
         *count += 1;
-        Ok(WsPermit { policy: self.clone(), client })
+        let counted = self.0.metrics.open_connection("websocket", route);
+        Ok(WsPermit { policy: self.clone(), client, _counted: counted })
     }
 
     /// Applies the message limit, buffer sizes and subprotocol selection to an upgrade.
@@ -154,6 +170,7 @@ impl WsPolicy {
 pub struct WsPermit {
     policy: WsPolicy,
     client: ClientKey,
+    _counted: ConnectionGuard,
 }
 
 impl Drop for WsPermit {

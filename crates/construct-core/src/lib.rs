@@ -37,6 +37,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod limits;
 pub mod mcp;
+pub mod metrics;
 pub mod nodes;
 pub mod principal;
 pub mod queue;

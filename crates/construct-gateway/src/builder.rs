@@ -71,9 +71,17 @@ pub struct GatewayBuilder {
     remote_kumiho: Option<construct_kumiho::HttpKumiho>,
     reply_retry: RetryPolicy,
     worker_grace: Duration,
+    metrics: Arc<construct_core::metrics::Metrics>,
 }
 
 impl GatewayBuilder {
+    /// Records into `metrics` (default: a fresh set per gateway), so an embedder can render them itself
+    /// or share one set between gateways.
+    pub fn metrics(mut self, metrics: Arc<construct_core::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
     /// Sets how long a turn in progress may run on after shutdown begins before its delivery is released
     /// for the next start (default [`WORKER_GRACE`]).
     pub fn worker_grace(mut self, grace: Duration) -> Self {
@@ -217,6 +225,7 @@ impl GatewayBuilder {
                 .with_certificates(&state.config.gateway.tls.client_auth.map),
             limiter: Arc::new(GatewayRateLimiter::from_config(gateway)),
             resolver: ClientResolver::new(gateway.trusted_proxies.clone()),
+            metrics: Arc::clone(&self.metrics),
         });
         let pairing =
             Arc::new(PairingService::new(Arc::clone(&state.devices), Arc::clone(&self.audit), gateway));
@@ -266,12 +275,15 @@ impl GatewayBuilder {
             None => construct_agent::from_config(&state.config.provider)?,
         };
         let provider = &state.config.provider;
-        let agent: Arc<dyn Agent> = Arc::new(construct_agent::Metered::new(
-            agent,
-            Arc::clone(&self.usage),
-            provider.input_price_per_million,
-            provider.output_price_per_million,
-        ));
+        let agent: Arc<dyn Agent> = Arc::new(
+            construct_agent::Metered::new(
+                agent,
+                Arc::clone(&self.usage),
+                provider.input_price_per_million,
+                provider.output_price_per_million,
+            )
+            .with_metrics(Arc::clone(&self.metrics)),
+        );
         let webhook_secret = state
             .config
             .channels_config
@@ -300,7 +312,9 @@ impl GatewayBuilder {
             Arc::clone(&queue),
             Arc::clone(&conversations),
             Arc::clone(&wake),
+            Arc::clone(&self.metrics),
         );
+        let queue_for_metrics = Arc::clone(&queue);
         let replier = Replier::new(channels_config, self.reply_retry)
             .map_err(|e| GatewayError::Io(std::io::Error::other(e.to_string())))?;
         // Only chat channels queue work; without one there is nothing for workers to do.
@@ -317,13 +331,14 @@ impl GatewayBuilder {
                     poll: Duration::from_secs(1),
                     grace: self.worker_grace,
                 },
+                metrics: Arc::clone(&self.metrics),
             })
         });
 
         // Cancelled when the server begins to stop: open sockets close with 1001.
         let sockets_closing = CancellationToken::new();
         let session_queue = SessionQueue::default();
-        let ws_policy = WsPolicy::new(gateway, sockets_closing.clone());
+        let ws_policy = WsPolicy::new(gateway, sockets_closing.clone(), Arc::clone(&self.metrics));
         let nodes = Arc::new(NodeRegistry::new(state.config.nodes.max_nodes));
         let node_timeout = Duration::from_secs(state.config.nodes.invoke_timeout_secs);
         let mcp_config = &state.config.mcp;
@@ -369,7 +384,10 @@ impl GatewayBuilder {
             logs: Arc::clone(&self.daemon_logs),
         });
 
-        let mut groups = vec![routes::route_group(state.clone())];
+        let metrics_state =
+            routes::metrics::MetricsState { metrics: Arc::clone(&self.metrics), queue: queue_for_metrics };
+        let mut groups =
+            vec![routes::route_group(state.clone()), routes::metrics_group(metrics_state.clone())];
         groups.extend(construct_api::route_groups(api));
         groups.extend(construct_webhooks::generic::route_groups(webhooks));
         groups.extend(construct_webhooks::channels::route_groups(channels));
@@ -415,7 +433,7 @@ impl GatewayBuilder {
         };
         let mcp = mcp_enabled.then_some(mcp);
         Ok(Gateway {
-            router: middleware::stack(app),
+            router: middleware::stack(app, Arc::clone(&self.metrics)),
             state,
             pairing,
             route_table,
@@ -423,6 +441,7 @@ impl GatewayBuilder {
             sockets_closing,
             tls,
             mcp,
+            metrics: self.metrics,
         })
     }
 }
@@ -465,6 +484,7 @@ pub struct Gateway {
     sockets_closing: CancellationToken,
     tls: Option<Arc<construct_tls::TlsServer>>,
     mcp: Option<construct_mcp::McpState>,
+    metrics: Arc<construct_core::metrics::Metrics>,
 }
 
 /// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
@@ -498,6 +518,7 @@ impl Gateway {
             remote_kumiho: None,
             reply_retry: RetryPolicy::default(),
             worker_grace: WORKER_GRACE,
+            metrics: Arc::default(),
         }
     }
 
@@ -516,6 +537,11 @@ impl Gateway {
     /// The pairing service (the binary shows the initial code in its banner).
     pub fn pairing(&self) -> &Arc<PairingService> {
         &self.pairing
+    }
+
+    /// This gateway's metrics (what `GET /metrics` renders).
+    pub fn metrics(&self) -> &Arc<construct_core::metrics::Metrics> {
+        &self.metrics
     }
 
     /// Every mounted route and its access rule: the data the public allowlist test walks.

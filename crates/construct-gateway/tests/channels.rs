@@ -442,6 +442,15 @@ async fn whatsapp_signatures_right_wrong_missing_truncated_wrong_prefix_and_tamp
     assert_error(&whatsapp("{not json").send(r).await, StatusCode::BAD_REQUEST, "INVALID_JSON");
     ok_accepted(post(Some(&good), &body).send(r).await, 1).await;
     assert_eq!(s.queue.depth().await.unwrap(), 1);
+    ok_accepted(post(Some(&good), &body).send(r).await, 0).await;
+    let metrics = s.harness.gateway.metrics().render();
+    for line in [
+        "construct_webhook_deliveries_total{channel=\"whatsapp\",outcome=\"invalid_signature\"} 9",
+        "construct_webhook_deliveries_total{channel=\"whatsapp\",outcome=\"accepted\"} 1",
+        "construct_webhook_deliveries_total{channel=\"whatsapp\",outcome=\"duplicate\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]

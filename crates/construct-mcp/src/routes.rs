@@ -181,7 +181,7 @@ pub(crate) async fn ws_events(
         return Err(ApiError::new(StatusCode::NOT_FOUND, SESSION_NOT_FOUND, "No such MCP session"));
     }
     let url = state.url().ok_or_else(unavailable)?;
-    let permit = state.0.ws.admit(&headers, client.key)?;
+    let permit = state.0.ws.admit(&headers, client.key, "/ws/mcp/events")?;
     let events = format!("{}/session/{}/events", crate::discovery::base_url(&url), query.session_id);
     Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
         let (mut reader, outbox) = state.0.ws.connect(socket, permit);

@@ -90,7 +90,11 @@ async fn fixture() -> Fixture {
         Arc::new(McpSessions::new(Duration::from_secs(600), 8)),
         dir.path().to_owned(),
         stop.clone(),
-        construct_auth::ws::WsPolicy::new(&construct_core::config::GatewayConfig::default(), stop.clone()),
+        construct_auth::ws::WsPolicy::new(
+            &construct_core::config::GatewayConfig::default(),
+            stop.clone(),
+            std::sync::Arc::default(),
+        ),
     );
     let running = state.start(stop.clone()).await.unwrap();
     let url = running.url.clone();

@@ -185,7 +185,7 @@ pub(crate) async fn ws_canvas(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     checked(&id)?;
-    let permit = state.0.ws.admit(&headers, client.key)?;
+    let permit = state.0.ws.admit(&headers, client.key, "/ws/canvas/{id}")?;
     Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
         let (mut reader, outbox) = state.0.ws.connect(socket, permit);
         // Subscribe before reading the current frame, so nothing rendered in between is missed; the

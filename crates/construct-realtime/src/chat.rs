@@ -157,7 +157,7 @@ pub(crate) async fn ws_chat(
         None => uuid::Uuid::new_v4().to_string(),
     };
     let name = query.name.as_deref().filter(|n| !n.trim().is_empty()).map(checked_name).transpose()?;
-    let permit = state.0.ws.admit(&headers, client.key)?;
+    let permit = state.0.ws.admit(&headers, client.key, "/ws/chat")?;
     Ok(state.0.ws.configure(upgrade, PROTOCOL).on_upgrade(move |socket| async move {
         let (reader, outbox) = state.0.ws.connect(socket, permit);
         ChatSocket { state, id, outbox }.run(reader, name).await;

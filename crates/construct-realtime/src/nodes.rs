@@ -212,7 +212,7 @@ pub(crate) async fn ws_nodes(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let permit = state.0.ws.admit(&headers, client.key)?;
+    let permit = state.0.ws.admit(&headers, client.key, "/ws/nodes")?;
     Ok(state.0.ws.configure(upgrade, NODES_PROTOCOL).on_upgrade(move |socket| async move {
         let (mut reader, outbox) = state.0.ws.connect(socket, permit);
         let registry = &state.0.nodes;

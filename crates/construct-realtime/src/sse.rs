@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use construct_core::events::{Delivery, Event, EventBus};
 use construct_core::extract::Query;
+use construct_core::metrics::ConnectionGuard;
 use construct_core::{ApiError, ErrorCode};
 use futures_util::StreamExt;
 use http::{HeaderMap, StatusCode};
@@ -101,6 +102,7 @@ fn stream_of(
     headers: &HeaderMap,
     query: &EventsQuery,
     start: Start,
+    counted: ConnectionGuard,
 ) -> Result<SseStream, ApiError> {
     let after = resume_point(headers, query.last_event_id.as_deref())?;
     let backlog = after.is_none() && start == Start::Backlog;
@@ -108,7 +110,11 @@ fn stream_of(
         .subscribe(if backlog { Some(0) } else { after })
         // Starting from the oldest line kept is what a backlog means, not a gap to report.
         .filter(move |delivery| std::future::ready(!(backlog && matches!(delivery, Delivery::Reset { .. }))))
-        .map(|delivery| Ok(sse_frame(delivery)))
+        // The stream owns the count: it ends when the client goes away and the body is dropped.
+        .map(move |delivery| {
+            let _open = &counted;
+            Ok(sse_frame(delivery))
+        })
         .boxed();
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
@@ -118,7 +124,8 @@ pub(crate) async fn events(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<SseStream, ApiError> {
-    stream_of(&*state.0.events, &headers, &query, Start::Live)
+    let counted = state.0.ws.metrics().open_connection("sse", "/api/events");
+    stream_of(&*state.0.events, &headers, &query, Start::Live, counted)
 }
 
 /// `GET /api/daemon/logs` (admin): the gateway's own log lines, as `log` events with the same ids, replay
@@ -128,7 +135,8 @@ pub(crate) async fn daemon_logs(
     headers: HeaderMap,
     Query(query): Query<EventsQuery>,
 ) -> Result<SseStream, ApiError> {
-    stream_of(&*state.0.logs, &headers, &query, Start::Backlog)
+    let counted = state.0.ws.metrics().open_connection("sse", "/api/daemon/logs");
+    stream_of(&*state.0.logs, &headers, &query, Start::Backlog, counted)
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ pub(crate) async fn ws_terminal(
             "tool must be claude, codex, opencode or gemini",
         ));
     }
-    let permit = state.0.ws.admit(&headers, client.key)?;
+    let permit = state.0.ws.admit(&headers, client.key, "/ws/terminal")?;
     let slot = Arc::clone(&terminals.slots).try_acquire_owned().map_err(|_| {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_TERMINALS, "Too many terminals are open")
             .with_retry_after(5)

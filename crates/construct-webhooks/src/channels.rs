@@ -29,6 +29,7 @@ use crate::conversation::Conversations;
 use crate::generic::INVALID_SIGNATURE;
 use crate::parse::{self, Allowlist, Channel, InboundMessage, WatiVerifyQuery, WhatsAppVerifyQuery};
 use crate::signature::{SecretHash, SignatureError, check_linq, check_nextcloud, check_whatsapp};
+use construct_core::metrics::Metrics;
 
 /// 404 for a channel route whose channel is off.
 pub const CHANNEL_NOT_CONFIGURED: ErrorCode = ErrorCode::new("CHANNEL_NOT_CONFIGURED");
@@ -81,16 +82,18 @@ struct Shared {
     queue: Arc<dyn WorkQueue>,
     conversations: Arc<Conversations>,
     wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl ChannelsState {
     /// State for the configured channels. `wake` is notified for every queued message (the workers wait on
-    /// it).
+    /// it); delivery outcomes are counted in `metrics`.
     pub fn new(
         config: &ChannelsConfig,
         queue: Arc<dyn WorkQueue>,
         conversations: Arc<Conversations>,
         wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self(Arc::new(Shared {
             whatsapp: config.whatsapp.as_ref().map(|c| WhatsApp {
@@ -119,6 +122,7 @@ impl ChannelsState {
             queue,
             conversations,
             wake,
+            metrics,
         }))
     }
 }
@@ -152,8 +156,9 @@ fn not_configured(channel: &str) -> ApiError {
     )
 }
 
-fn refused(channel: &str, reason: SignatureError) -> ApiError {
+fn refused(metrics: &Metrics, channel: &str, reason: SignatureError) -> ApiError {
     tracing::warn!(channel, ?reason, "webhook delivery refused");
+    metrics.webhook(channel, "invalid_signature", 1);
     ApiError::new(StatusCode::UNAUTHORIZED, INVALID_SIGNATURE, "Invalid signature")
 }
 
@@ -207,6 +212,13 @@ impl Shared {
                 }
             }
         }
+        for (outcome, count) in
+            [("accepted", accepted), ("duplicate", duplicates), ("overloaded", u64::from(overloaded))]
+        {
+            if count > 0 {
+                self.metrics.webhook(channel.as_str(), outcome, count);
+            }
+        }
         let event = json!({
             "channel": channel.as_str(),
             "messages": messages.len(),
@@ -246,7 +258,7 @@ async fn whatsapp(
 ) -> Result<Json<Value>, ApiError> {
     let c = state.0.whatsapp.as_ref().ok_or_else(|| not_configured("whatsapp"))?;
     check_whatsapp(c.app_secret.expose(), &body, header_str(&headers, "x-hub-signature-256"))
-        .map_err(|reason| refused("whatsapp", reason))?;
+        .map_err(|reason| refused(&state.0.metrics, "whatsapp", reason))?;
     let payload: Value = from_json_slice(&body)?;
     state.0.accept(Channel::WhatsApp, parse::whatsapp(&payload, &c.allow)).await
 }
@@ -286,7 +298,7 @@ async fn wati(
         Some(value) => value.to_str().unwrap_or("").to_owned(),
         None => query_token(query.as_deref()).unwrap_or_default(),
     };
-    c.secret.check(&presented).map_err(|reason| refused("wati", reason))?;
+    c.secret.check(&presented).map_err(|reason| refused(&state.0.metrics, "wati", reason))?;
     let payload: Value = from_json_slice(&body)?;
     state.0.accept(Channel::Wati, parse::wati(&payload, &c.allow)).await
 }
@@ -310,7 +322,7 @@ async fn linq(
         &body,
         unix_now(),
     )
-    .map_err(|reason| refused("linq", reason))?;
+    .map_err(|reason| refused(&state.0.metrics, "linq", reason))?;
     let payload: Value = from_json_slice(&body)?;
     state.0.accept(Channel::Linq, parse::linq(&payload, &c.allow)).await
 }
@@ -327,7 +339,7 @@ async fn nextcloud_talk(
         header_str(&headers, "x-nextcloud-talk-signature"),
         &body,
     )
-    .map_err(|reason| refused("nextcloud_talk", reason))?;
+    .map_err(|reason| refused(&state.0.metrics, "nextcloud_talk", reason))?;
     let payload: Value = from_json_slice(&body)?;
     state.0.accept(Channel::NextcloudTalk, parse::nextcloud_talk(&payload, &c.allow)).await
 }
@@ -379,7 +391,7 @@ async fn gmail(
     let secret = state.0.gmail.as_ref().ok_or_else(|| not_configured("gmail_push"))?;
     let presented = header_str(&headers, "authorization");
     let token = presented.strip_prefix("Bearer ").or_else(|| presented.strip_prefix("bearer ")).unwrap_or("");
-    secret.check(token).map_err(|reason| refused("gmail_push", reason))?;
+    secret.check(token).map_err(|reason| refused(&state.0.metrics, "gmail_push", reason))?;
     let envelope: Value = from_json_slice(&body)?;
     let notification = gmail_notification(&envelope).ok_or_else(|| {
         ApiError::new(StatusCode::BAD_REQUEST, INVALID_ENVELOPE, "Invalid Pub/Sub envelope")

@@ -52,6 +52,8 @@ pub struct Workers {
     pub wake: Arc<Notify>,
     /// How they run.
     pub settings: WorkerSettings,
+    /// Where reply outcomes are counted.
+    pub metrics: Arc<construct_core::metrics::Metrics>,
 }
 
 /// Running workers.
@@ -149,15 +151,21 @@ impl Workers {
         };
         let text = match answer {
             Ok(text) => text,
-            Err(_) => APOLOGY.to_owned(),
+            Err(_) => {
+                self.metrics.webhook(channel, "turn_failed", 1);
+                APOLOGY.to_owned()
+            }
         };
         if text.trim().is_empty() {
             return Outcome::Done;
         }
         if let Err(error) = self.replier.send(&message, &text).await {
             tracing::warn!(%error, channel, "reply not delivered");
+            self.metrics.webhook(channel, "reply_failed", 1);
             let event = json!({"component": "channel_reply", "channel": channel, "kind": error.kind()});
             self.conversations.publish("error", event).await;
+        } else {
+            self.metrics.webhook(channel, "replied", 1);
         }
         Outcome::Done
     }

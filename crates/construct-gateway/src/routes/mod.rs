@@ -1,6 +1,7 @@
-//! The gateway's own routes: liveness, readiness, and the JSON 404 for everything unknown.
+//! The gateway's own routes: liveness, readiness, metrics, and the JSON 404 for everything unknown.
 
 mod health;
+pub mod metrics;
 
 use axum::routing::get;
 use construct_core::routes::{Access, RouteGroup};
@@ -15,5 +16,12 @@ pub(crate) fn route_group(state: AppState) -> RouteGroup {
     RouteGroup::new("probes", Access::Public)
         .route("/health", get(health::health))
         .route("/readyz", get(health::readyz))
+        .with_state(state)
+}
+
+/// `GET /metrics` for admins (and, with `[gateway] metrics_listen`, on a listener of its own).
+pub(crate) fn metrics_group(state: metrics::MetricsState) -> RouteGroup {
+    RouteGroup::new("metrics", Access::Scope(construct_core::principal::Scope::Admin))
+        .route("/metrics", get(metrics::metrics))
         .with_state(state)
 }

@@ -73,7 +73,11 @@ pub fn state(dir: &std::path::Path, stop: &CancellationToken) -> McpState {
         Arc::new(McpSessions::new(Duration::from_secs(600), 8)),
         dir.to_owned(),
         stop.clone(),
-        construct_auth::ws::WsPolicy::new(&construct_core::config::GatewayConfig::default(), stop.clone()),
+        construct_auth::ws::WsPolicy::new(
+            &construct_core::config::GatewayConfig::default(),
+            stop.clone(),
+            std::sync::Arc::default(),
+        ),
     )
 }
 
