@@ -37,6 +37,9 @@ impl Banner<'_> {
             format!("  Pairing:     {pairing}"),
             format!("  TLS:         {}", self.listening.tls),
         ];
+        if let Some(metrics) = self.listening.metrics {
+            lines.push(format!("  Metrics:     http://{metrics}/metrics (no credentials; loopback only)"));
+        }
         if let Some(code) = &self.listening.pairing_code {
             let rule = "-".repeat(code.len() + 4);
             lines.extend([
@@ -74,6 +77,7 @@ mod tests {
             pairing_code: None,
             scheme: "http",
             tls: "off",
+            metrics: None,
         };
         let banner = Banner { listening: &listening, config_file: None };
         let text = banner.lines().join("\n");
@@ -94,5 +98,13 @@ mod tests {
         let text = Banner { listening: &secure, config_file: None }.lines().join("\n");
         assert!(text.contains("Listening:   https://[::1]:8080/construct"), "{text}");
         assert!(text.contains("TLS:         mtls-required"), "{text}");
+        assert!(!text.contains("Metrics:"), "{text}");
+
+        let measured = Listening { metrics: Some("127.0.0.1:9464".parse().expect("addr")), ..secure };
+        let text = Banner { listening: &measured, config_file: None }.lines().join(
+            "
+",
+        );
+        assert!(text.contains("Metrics:     http://127.0.0.1:9464/metrics"), "{text}");
     }
 }

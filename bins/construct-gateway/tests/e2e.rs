@@ -268,6 +268,58 @@ fn completions_and_the_manual_come_from_the_command_line_itself() {
 }
 
 #[test]
+fn metrics_listen_serves_metrics_without_credentials_on_loopback_only() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("gateway.toml");
+    std::fs::write(&config, "[gateway]\nmetrics_listen = \"127.0.0.1:0\"\n").unwrap();
+    let mut child = command(home.path())
+        .args(["--port", "0", "--data-dir"])
+        .arg(home.path().join("data"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            for key in ["Listening:", "Metrics:"] {
+                if let Some(rest) = line.trim().strip_prefix(key) {
+                    let url = rest.trim().trim_start_matches("http://");
+                    let _ = tx.send((key, url.split(['/', ' ']).next().unwrap_or("").to_owned()));
+                }
+            }
+        }
+    });
+    let mut found = std::collections::HashMap::new();
+    while found.len() < 2 {
+        let (key, value) = rx.recv_timeout(Duration::from_secs(30)).expect("banner lines");
+        found.insert(key, value.parse::<SocketAddr>().unwrap());
+    }
+    let gw = Running { child, addr: found["Listening:"] };
+    let metrics = found["Metrics:"];
+    assert!(metrics.ip().is_loopback() && metrics.port() != 0 && metrics.port() != gw.addr.port());
+
+    assert_eq!(http_get(gw.addr, "/health").0, 200);
+    assert_eq!(http_get(gw.addr, "/metrics").0, 401, "the main listener wants an admin");
+    let (status, body) = http_get(metrics, "/metrics");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("construct_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("construct_store_operation_duration_seconds_count{store=\"devices\"}"), "{body}");
+    assert_eq!(http_get(metrics, "/api/status").0, 404, "nothing else is served there");
+
+    std::fs::write(&config, "[gateway]\nmetrics_listen = \"0.0.0.0:9464\"\n").unwrap();
+    let out = run(home.path(), &["--config", config.to_str().unwrap(), "config", "check"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gateway.metrics_listen"));
+}
+
+#[test]
 fn paired_tokens_survive_a_restart_and_only_their_hashes_touch_disk() {
     let home = tempfile::tempdir().expect("tempdir");
     let data = home.path().join("data");

@@ -441,7 +441,7 @@ impl GatewayBuilder {
             sockets_closing,
             tls,
             mcp,
-            metrics: self.metrics,
+            metrics: metrics_state,
         })
     }
 }
@@ -484,7 +484,7 @@ pub struct Gateway {
     sockets_closing: CancellationToken,
     tls: Option<Arc<construct_tls::TlsServer>>,
     mcp: Option<construct_mcp::McpState>,
-    metrics: Arc<construct_core::metrics::Metrics>,
+    metrics: routes::metrics::MetricsState,
 }
 
 /// How long a turn in progress may run on after shutdown begins, before it is released for the next start.
@@ -541,7 +541,16 @@ impl Gateway {
 
     /// This gateway's metrics (what `GET /metrics` renders).
     pub fn metrics(&self) -> &Arc<construct_core::metrics::Metrics> {
-        &self.metrics
+        &self.metrics.metrics
+    }
+
+    /// `GET /metrics` alone and without credentials, for the `[gateway] metrics_listen` listener (which
+    /// validation keeps on loopback).
+    pub fn metrics_router(&self) -> Router {
+        Router::new()
+            .route("/metrics", axum::routing::get(routes::metrics::metrics))
+            .fallback(routes::not_found)
+            .with_state(self.metrics.clone())
     }
 
     /// Every mounted route and its access rule: the data the public allowlist test walks.

@@ -35,6 +35,8 @@ pub struct Listening {
     pub scheme: &'static str,
     /// The TLS posture: `off`, `tls`, `mtls-required` or `mtls-optional`.
     pub tls: &'static str,
+    /// Where `GET /metrics` is served without credentials (`[gateway] metrics_listen`), bound.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Runs the HTTP gateway: creates the data directory, opens the SQLite store in it (devices, audit log,
@@ -67,6 +69,8 @@ pub async fn run_gateway_logged(
     let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     ensure_data_dir(&loaded.data_dir)?;
     let store = SqliteStore::open_in(&loaded.data_dir)?;
+    let metrics = Arc::new(construct_core::metrics::Metrics::new());
+    store.record_metrics(Arc::clone(&metrics));
     // Another process (the CLI) may change devices while we run; notice within a second.
     store.watch_external_changes(Duration::from_secs(1));
     let g = &loaded.config.gateway;
@@ -96,6 +100,7 @@ pub async fn run_gateway_logged(
         builder = builder.daemon_logs(logs);
     }
     let gateway = builder
+        .metrics(metrics)
         .work_queue(Arc::new(queue))
         .session_store(sessions)
         .canvas_store(Arc::new(store.clone()))
@@ -109,6 +114,10 @@ pub async fn run_gateway_logged(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let state = gateway.state();
+    let metrics_listener = match state.config.gateway.metrics_listen {
+        Some(metrics_addr) => Some(tokio::net::TcpListener::bind(metrics_addr).await?),
+        None => None,
+    };
     let listening = Listening {
         addr,
         prefix: state.config.gateway.prefix().to_owned(),
@@ -118,6 +127,7 @@ pub async fn run_gateway_logged(
         pairing_code: gateway.pairing().ensure_initial_code().await.ok().flatten().map(|c| c.code),
         scheme: state.config.gateway.tls.scheme(),
         tls: state.config.gateway.tls.posture(),
+        metrics: metrics_listener.as_ref().and_then(|l| l.local_addr().ok()),
     };
     #[cfg(unix)]
     if let (Some(tls), Some(mut hangup)) = (gateway.tls().cloned(), hangup) {
@@ -129,8 +139,24 @@ pub async fn run_gateway_logged(
             }
         });
     }
+    // The metrics listener lives as long as the gateway serves; it holds no state worth draining.
+    let metrics_server = match metrics_listener {
+        Some(metrics_listener) => {
+            let router = gateway.metrics_router();
+            Some(tokio::spawn(async move {
+                if let Err(error) = axum::serve(metrics_listener, router).await {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     on_listening(&listening);
-    gateway.serve(listener, shutdown.recv()).await
+    let served = gateway.serve(listener, shutdown.recv()).await;
+    if let Some(task) = metrics_server {
+        task.abort();
+    }
+    served
 }
 
 /// The graph memory `[kumiho]` asks for: the embedded store under the data directory, or a server.

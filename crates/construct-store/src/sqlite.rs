@@ -9,14 +9,16 @@
 //!
 //! Schema changes are numbered migrations applied in order and recorded in `PRAGMA user_version`.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use construct_core::audit::{AuditEntry, AuditEvent, AuditLog, AuditQuery, Verification};
 use construct_core::devices::{Device, DeviceStore, NewDevice, PairingCode, StoreError, TokenHash};
+use construct_core::metrics::Metrics;
 use construct_core::principal::Scopes;
 
 use crate::audit::{GENESIS, next_entry, verify_chain};
@@ -155,6 +157,8 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     revision: Arc<AtomicU64>,
+    /// Set once, by whoever serves metrics; shared by every clone of the store.
+    metrics: Arc<OnceLock<Arc<Metrics>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -186,6 +190,7 @@ impl SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
             revision: Arc::new(AtomicU64::new(0)),
+            metrics: Arc::default(),
         })
     }
 
@@ -227,20 +232,52 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Records the time of every store call in `metrics` from now on (by every clone of this store). Only
+    /// the first call has an effect.
+    pub fn record_metrics(&self, metrics: Arc<Metrics>) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    /// Runs `f` with the connection on the blocking pool, timing it (waiting for the connection included)
+    /// under the store area of the caller's file.
+    #[track_caller]
+    pub(crate) fn run<T, F>(&self, f: F) -> impl Future<Output = Result<T, StoreError>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
+        let area = store_area(std::panic::Location::caller().file());
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut conn =
-                conn.lock().map_err(|_| StoreError::Unavailable("connection mutex poisoned".into()))?;
-            f(&mut conn).map_err(into_store_error)
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        let metrics = self.metrics.get().cloned();
+        async move {
+            let started = Instant::now();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut conn =
+                    conn.lock().map_err(|_| StoreError::Unavailable("connection mutex poisoned".into()))?;
+                f(&mut conn).map_err(into_store_error)
+            })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?;
+            if let Some(metrics) = metrics {
+                metrics.store_call(area, started.elapsed());
+            }
+            result
+        }
+    }
+}
+
+/// The metrics label of the store implemented in `file`: one area per source file.
+fn store_area(file: &str) -> &'static str {
+    let stem = file.rsplit(['/', '\\']).next().unwrap_or(file).trim_end_matches(".rs");
+    match stem {
+        "sqlite" => "devices",
+        "sqlite_sessions" => "sessions",
+        "sqlite_queue" => "queue",
+        "sqlite_idempotency" => "idempotency",
+        "canvas" => "canvas",
+        "approvals" => "approvals",
+        "usage" => "usage",
+        _ => "other",
     }
 }
 
@@ -565,5 +602,41 @@ impl AuditLog for SqliteStore {
             Ok(verify_chain(entries.iter()))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod metrics_tests {
+    use construct_core::sessions::SessionStore;
+
+    use super::*;
+
+    #[test]
+    fn each_source_file_is_one_store_area() {
+        assert_eq!(store_area("crates/construct-store/src/sqlite.rs"), "devices");
+        assert_eq!(store_area("crates\\construct-store\\src\\sqlite_sessions.rs"), "sessions");
+        assert_eq!(store_area("/abs/src/sqlite_queue.rs"), "queue");
+        assert_eq!(store_area("elsewhere.rs"), "other");
+    }
+
+    #[tokio::test]
+    async fn calls_are_timed_under_their_area_once_metrics_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in(dir.path()).unwrap();
+        store.device_count().await.unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let clone = store.clone();
+        store.record_metrics(Arc::clone(&metrics));
+        clone.device_count().await.unwrap();
+        SessionStore::list(&clone, None).await.unwrap();
+        let text = metrics.render();
+        assert!(
+            text.contains("construct_store_operation_duration_seconds_count{store=\"devices\"} 1"),
+            "only calls after recording began, by every clone: {text}"
+        );
+        assert!(
+            text.contains("construct_store_operation_duration_seconds_count{store=\"sessions\"} 1"),
+            "{text}"
+        );
     }
 }

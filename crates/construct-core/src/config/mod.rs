@@ -159,6 +159,12 @@ pub struct GatewayConfig {
     /// When the bootstrap token is accepted: until the first device exists (paired, or made with
     /// `construct-gateway token create`), or for as long as it is configured.
     pub bootstrap_token_mode: BootstrapMode,
+    /// Also serve `GET /metrics`, without credentials, on this loopback address (e.g. `127.0.0.1:9464`) for a
+    /// Prometheus on the same host. Must be a loopback address. Unset: `/metrics` is served only on the main
+    /// listener, to admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "127.0.0.1:9464")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `[gateway.auth]`: identity from a trusted reverse proxy.
     pub auth: AuthConfig,
 }
@@ -319,6 +325,7 @@ impl Default for GatewayConfig {
             tls: TlsConfig::default(),
             bootstrap_token_sha256: None,
             bootstrap_token_mode: BootstrapMode::UntilFirstPair,
+            metrics_listen: None,
             auth: AuthConfig::default(),
         }
     }

@@ -31,6 +31,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if let Some(prefix) = &g.path_prefix {
         check_prefix(prefix).map_err(|reason| invalid("gateway.path_prefix", reason))?;
     }
+    if let Some(addr) = g.metrics_listen
+        && !addr.ip().is_loopback()
+    {
+        return Err(invalid(
+            "gateway.metrics_listen",
+            format!("{addr} is not a loopback address; the metrics listener asks for no credentials"),
+        ));
+    }
     check_timeout_secs(g.request_timeout_secs)
         .map_err(|reason| invalid("gateway.request_timeout_secs", reason))?;
     if g.max_connections == 0 {
@@ -429,6 +437,17 @@ mod tests {
             "/a/*b",
         ] {
             assert_eq!(key_of(with(|g| g.path_prefix = Some(bad.into()))), "gateway.path_prefix", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_metrics_listener_is_loopback_only() {
+        for good in ["127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0"] {
+            assert_eq!(with(|g| g.metrics_listen = Some(good.parse().unwrap())), Ok(()), "{good}");
+        }
+        for bad in ["0.0.0.0:9464", "10.0.0.5:9464", "[::]:9464"] {
+            let result = with(|g| g.metrics_listen = Some(bad.parse().unwrap()));
+            assert_eq!(key_of(result), "gateway.metrics_listen", "{bad}");
         }
     }
 

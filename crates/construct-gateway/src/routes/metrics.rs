@@ -27,6 +27,7 @@ pub async fn render(state: &MetricsState) -> Response {
         .into_response()
 }
 
-pub(crate) async fn metrics(State(state): State<MetricsState>) -> Response {
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<MetricsState>) -> Response {
     render(&state).await
 }
