@@ -1,5 +1,5 @@
-// The dashboard end to end: Debian's Chromium (driven by playwright-core) against the real gateway binary,
-// whose provider is e2e/provider.mjs. Screenshots of every view go to $CONSTRUCT_E2E_OUT (default
+// The dashboard end to end: Debian's Chromium (driven by playwright-core) against the real gateway binary
+// with the echo provider (paced at 150 ms a word). Screenshots of every view go to $CONSTRUCT_E2E_OUT (default
 // ../target/dashboard-e2e), with timings.json (first render of the app on loopback).
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -7,12 +7,10 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import { startGateway } from "./gateway.mjs";
-import { startProvider } from "./provider.mjs";
 
 const OUT = process.env.CONSTRUCT_E2E_OUT ?? path.resolve(import.meta.dirname, "../../target/dashboard-e2e");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-let provider;
 let gateway;
 let browser;
 let context;
@@ -46,8 +44,7 @@ async function withCookie(method, route, { origin, body } = {}) {
 
 before(async () => {
   fs.mkdirSync(OUT, { recursive: true });
-  provider = await startProvider();
-  gateway = await startGateway({ providerUrl: provider.url });
+  gateway = await startGateway();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -79,7 +76,6 @@ after(async () => {
     fs.writeFileSync(path.join(OUT, "gateway.log"), gateway.log());
   }
   await gateway?.stop();
-  provider?.close();
 });
 
 /** A step of the run; a failing one leaves a screenshot of the page as it was. */
@@ -220,7 +216,7 @@ test("the dashboard, end to end", async (t) => {
     }
     console.log("event stream state per view:", JSON.stringify(badges));
     await page.setViewportSize({ width: 375, height: 800 });
-    for (const view of ["dashboard", "chat", "pairing", "workflows"]) {
+    for (const view of views) {
       await page.goto(`${gateway.url}/${view}`);
       await page.locator("main h1").first().waitFor();
       await page.waitForTimeout(300);
@@ -275,6 +271,25 @@ test("the dashboard, end to end", async (t) => {
     await page.getByLabel("Pairing code").waitFor();
     const after = await withCookie("GET", "/api/auth/session", { origin: gateway.url });
     assert.equal(after.status, 401);
+  });
+
+  await step(t, "without pairing (loopback only) the dashboard opens as the local operator", async () => {
+    const open = await startGateway({ gatewayKeys: "require_pairing = false" });
+    const local = await browser.newContext();
+    try {
+      const other = await local.newPage();
+      other.setDefaultTimeout(10_000);
+      other.on("pageerror", (error) => problems.push(`page error (no pairing): ${error.message}`));
+      await other.goto(open.url);
+      await other.getByRole("heading", { name: "Overview" }).waitFor();
+      assert.equal(await other.getByLabel("Pairing code").count(), 0, "no code asked for");
+      assert.equal(await other.getByRole("button", { name: "Sign out" }).count(), 0, "nothing to sign out of");
+      await other.getByText("local operator").waitFor();
+      await other.screenshot({ path: path.join(OUT, "no-pairing.png"), fullPage: true });
+    } finally {
+      await local.close();
+      await open.stop();
+    }
   });
 
   await step(t, "no script errors or policy violations on any page", () => {

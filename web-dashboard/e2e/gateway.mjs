@@ -13,7 +13,8 @@ async function freePort() {
   return port;
 }
 
-export async function startGateway({ providerUrl, extraConfig = "" }) {
+/** `gatewayKeys`: more `[gateway]` keys, as TOML lines. */
+export async function startGateway({ gatewayKeys = "" } = {}) {
   const binary = process.env.CONSTRUCT_GATEWAY_BIN;
   if (!binary || !fs.existsSync(binary)) {
     throw new Error(`CONSTRUCT_GATEWAY_BIN must name the gateway binary (got ${binary ?? "nothing"})`);
@@ -26,16 +27,17 @@ export async function startGateway({ providerUrl, extraConfig = "" }) {
     `[gateway]
 host = "127.0.0.1"
 port = ${port}
+${gatewayKeys}
 
+# The echo provider, paced so a turn can be watched while it streams and cancelled before it ends.
 [provider]
-kind = "openai"
-base_url = "${providerUrl}"
-model = "e2e"
+kind = "echo"
+echo_delay_ms = 150
 
 [terminal]
 enabled = true
 shell = "/bin/sh"
-${extraConfig}`,
+`,
   );
   const log = fs.openSync(path.join(dir, "gateway.log"), "w");
   const child = spawn(binary, ["--config", config, "--data-dir", path.join(dir, "data")], {

@@ -22,7 +22,7 @@ mod turn;
 
 use std::sync::Arc;
 
-pub use echo::EchoAgent;
+pub use echo::{EchoAgent, PacedEcho};
 pub use metered::Metered;
 pub use openai::OpenAiAgent;
 pub use turn::{Agent, AgentError, Message, Role, TurnEvent, TurnRequest};
@@ -32,6 +32,9 @@ use construct_core::config::{ProviderConfig, ProviderKind};
 /// The agent `[provider]` configures.
 pub fn from_config(config: &ProviderConfig) -> Result<Arc<dyn Agent>, AgentError> {
     Ok(match config.kind {
+        ProviderKind::Echo if config.echo_delay_ms > 0 => {
+            Arc::new(EchoAgent::paced(std::time::Duration::from_millis(config.echo_delay_ms)))
+        }
         ProviderKind::Echo => Arc::new(EchoAgent::new()),
         ProviderKind::Openai => Arc::new(OpenAiAgent::new(config)?),
     })

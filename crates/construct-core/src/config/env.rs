@@ -177,6 +177,13 @@ pub const KNOWN_ENV_VARS: &[KnownEnvVar] = &[
                 `/bin/sh`.",
     },
     KnownEnvVar {
+        name: "CONSTRUCT_MCP_TOKEN",
+        sets: EnvTarget::Other("nothing"),
+        notes: "Set by the gateway for a coding tool it runs in a terminal (`/ws/terminal?tool=codex`), holding \
+                that tool's MCP session token; the gateway reads no setting from it, so one started from such \
+                a terminal does not warn about it.",
+    },
+    KnownEnvVar {
         name: "RUST_LOG",
         sets: EnvTarget::Other("the log filter"),
         notes: "Default `info` (no line per request; `construct_gateway=debug` adds an access log). \

@@ -48,6 +48,9 @@ pub struct ProviderConfig {
     pub input_price_per_million: f64,
     /// US dollars per million completion tokens; 0 or more.
     pub output_price_per_million: f64,
+    /// `echo` only: a pause between words, in milliseconds, so a demo (or a browser test) can watch a turn
+    /// stream and cancel it. 0 to 10000; 0 streams at once.
+    pub echo_delay_ms: u64,
 }
 
 impl Default for ProviderConfig {
@@ -62,6 +65,7 @@ impl Default for ProviderConfig {
             api_key: None,
             input_price_per_million: 0.0,
             output_price_per_million: 0.0,
+            echo_delay_ms: 0,
         }
     }
 }

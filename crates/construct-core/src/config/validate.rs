@@ -236,6 +236,12 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             return Err(invalid(key, format!("must be a price of 0 or more, got {price}")));
         }
     }
+    if p.echo_delay_ms > 10_000 {
+        return Err(invalid(
+            "provider.echo_delay_ms",
+            format!("must be at most 10000, got {}", p.echo_delay_ms),
+        ));
+    }
     if p.model.trim().is_empty() {
         return Err(invalid("provider.model", "must not be empty".into()));
     }
@@ -438,6 +444,15 @@ mod tests {
         ] {
             assert_eq!(key_of(with(|g| g.path_prefix = Some(bad.into()))), "gateway.path_prefix", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_echo_pace_is_bounded() {
+        let mut config = Config::default();
+        config.provider.echo_delay_ms = 10_000;
+        assert_eq!(validate(&config), Ok(()));
+        config.provider.echo_delay_ms = 10_001;
+        assert_eq!(key_of(validate(&config)), "provider.echo_delay_ms");
     }
 
     #[test]
