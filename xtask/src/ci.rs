@@ -34,6 +34,8 @@ pub fn run() -> anyhow::Result<()> {
     cargo(&["test", "--workspace", "--locked"])?;
     // The configuration reference and example are generated from the config types.
     crate::config_docs::run(&["--check".into()])?;
+    // The OpenAPI document is generated from the handlers' annotations.
+    crate::openapi::run(&["--check".into()])?;
     // The dependency policy (deny.toml): licenses, bans and sources. Advisories need the RustSec database
     // from github.com, which these machines cannot reach; they are checked where it can be fetched
     // (`cargo deny check advisories`).

@@ -5,6 +5,7 @@
 //!   from the config types (or checks the committed ones).
 //! - `cargo xtask web [--check]`: builds the dashboard into `web-dashboard/dist` (or checks the committed one).
 //! - `cargo xtask web-e2e`: the dashboard in Chromium against the real binary.
+//! - `cargo xtask openapi [--check]`: the OpenAPI document in `docs/api/openapi.json` (or checks it).
 //! - `cargo xtask dist`: the reproducible release tarball and its checksums in `dist/`.
 //! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
 
@@ -14,6 +15,7 @@ mod bench_tls;
 mod ci;
 mod config_docs;
 mod dist;
+mod openapi;
 mod web;
 
 use std::process::ExitCode;
@@ -27,12 +29,13 @@ fn main() -> ExitCode {
         Some("web") => web::run(&args[1..]),
         Some("web-e2e") => web::e2e(),
         Some("dist") => dist::run(&args[1..]),
+        Some("openapi") => openapi::run(&args[1..]),
         // Internal entry points used by `bench` once it has built release binaries.
         Some("bench-run") => bench::run_measurement(&args[1..]),
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | config-docs [--check] | web [--check] | web-e2e | dist | bench [--seconds N] [--connections N]>"
+                "usage: cargo xtask <ci | config-docs [--check] | web [--check] | web-e2e | dist | openapi [--check] | bench [--seconds N] [--connections N]>"
             );
             return ExitCode::from(2);
         }

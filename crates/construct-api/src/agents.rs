@@ -58,6 +58,24 @@ fn space_path(state: &ApiState) -> String {
     format!("/{}/{SPACE}", state.config().kumiho.harness_project)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/agents",
+    tag = "agents",
+    operation_id = "list_agents",
+    summary = "A page of agents",
+    params(ListQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The page and the count of the whole pool (or of the search hits).", body = crate::openapi::schemas::AgentPage),
+        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
@@ -69,22 +87,31 @@ pub(crate) async fn list(
 }
 
 /// Body of `POST /api/agents` and `PUT /api/agents/{kref}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AgentBody {
+    /// The display name, 1-100 characters; its slug is the item name.
     name: String,
+    /// Who the agent is, 1-16384 characters.
     identity: String,
+    /// How it behaves, 1-16384 characters.
     soul: String,
+    /// At most 50 entries of 1-100 characters.
     #[serde(default)]
     expertise: Vec<String>,
+    /// At most 200 characters.
     #[serde(default)]
     tone: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
     role: Option<String>,
+    /// At most 100 characters.
     #[serde(default)]
     agent_type: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
     model: Option<String>,
+    /// At most 4096 characters.
     #[serde(default)]
     system_hint: Option<String>,
 }
@@ -137,6 +164,28 @@ async fn publish(
     kumiho.revision_by_kref(&revision.kref).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/agents",
+    tag = "agents",
+    operation_id = "create_agent",
+    summary = "Create an agent",
+    request_body(content = AgentBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Created with its first published revision.", body = crate::openapi::schemas::AgentEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`CONFLICT`: an agent with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty slug, an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<ApiState>,
     Json(body): Json<AgentBody>,
@@ -157,6 +206,32 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(json!({"agent": agent_json(&item, Some(&revision))}))).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/agents/{kref}",
+    tag = "agents",
+    operation_id = "update_agent",
+    summary = "Publish a new revision of an agent",
+    params(
+        ("kref" = String, Path, description = "The agent kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    request_body(content = AgentBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The agent with its new published revision (the item name never changes).", body = crate::openapi::schemas::AgentEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn update(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -172,13 +247,39 @@ pub(crate) async fn update(
 }
 
 /// Body of the deprecate routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DeprecateRequest)]
 pub(crate) struct Deprecate {
+    /// The item's kref.
     pub(crate) kref: String,
+    /// Deprecate (true) or restore (false).
     pub(crate) deprecated: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/agents/deprecate",
+    tag = "agents",
+    operation_id = "deprecate_agent",
+    summary = "Deprecate or restore an agent",
+    request_body(content = Deprecate, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The agent.", body = crate::openapi::schemas::AgentEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
     Json(body): Json<Deprecate>,
@@ -191,6 +292,29 @@ pub(crate) async fn deprecate(
     Ok(Json(json!({"agent": agent_json(&item, revision.as_ref())})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/agents/{kref}",
+    tag = "agents",
+    operation_id = "delete_agent",
+    summary = "Delete an agent",
+    params(
+        ("kref" = String, Path, description = "The agent kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(kref): Path<String>,

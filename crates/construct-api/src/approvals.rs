@@ -43,6 +43,27 @@ fn words(value: &Value, default: &[&str]) -> Vec<String> {
     if found.is_empty() { default.iter().map(|s| (*s).to_owned()).collect() } else { found }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/channel-events",
+    tag = "approvals",
+    operation_id = "channel_event",
+    summary = "Publish a channel event; a human_approval_request is kept until decided",
+    request_body(content = Object, content_type = "application/json", description = "Any JSON object, published as `channel_event {payload}`. With `type: human_approval_request`, `run_id` and `step_id` (`[A-Za-z0-9._-]{1,128}`) are required; `workflow_name`, `content.title`, `content.message`, `approve_keywords` and `reject_keywords` are read."),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Published.", body = crate::openapi::schemas::ChannelEventAccepted),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: not a JSON object, or an approval request without a valid `run_id` and `step_id`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`TOO_MANY_APPROVALS`: 1000 approvals are waiting (`Retry-After: 60`); `STORE_UNAVAILABLE`: the store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn channel_event(
     State(state): State<ApiState>,
     Json(body): Json<Value>,
@@ -94,20 +115,63 @@ pub(crate) async fn channel_event(
     Ok(Json(json!({ "ok": true })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/approvals",
+    tag = "approvals",
+    operation_id = "list_approvals",
+    summary = "Approvals waiting for a decision",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Waiting approvals.", body = crate::openapi::schemas::ApprovalList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let pending = state.approvals.pending(OffsetDateTime::now_utc()).await.map_err(store_unavailable)?;
     Ok(Json(json!({ "approvals": pending, "count": pending.len() })))
 }
 
 /// Body of `POST /api/workflows/runs/{run_id}/approve`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ApprovalDecision)]
 pub(crate) struct Decision {
+    /// Approve (true) or reject (false).
     approved: bool,
+    /// Why, for the operator: at most 4000 characters.
     #[serde(default)]
     feedback: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/workflows/runs/{run_id}/approve",
+    tag = "approvals",
+    operation_id = "decide_approval",
+    summary = "Approve or reject the step a run is waiting on",
+    params(
+        ("run_id" = String, Path, description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`."),
+    ),
+    request_body(content = Decision, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Decided; `human_approval_resolved` is published for the operator.", body = crate::openapi::schemas::ApprovalDecided),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`APPROVAL_NOT_FOUND`: no approval is waiting for the run (or it was decided already).", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: `feedback` over 4000 characters; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn approve(
     State(state): State<ApiState>,
     Path(run_id): Path<String>,

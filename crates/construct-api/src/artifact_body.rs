@@ -26,8 +26,10 @@ pub const INVALID_LOCATION: ErrorCode = ErrorCode::new("INVALID_LOCATION");
 pub const OUTSIDE_ARTIFACT_ROOTS: ErrorCode = ErrorCode::new("OUTSIDE_ARTIFACT_ROOTS");
 
 /// Query of `GET /api/artifact-body`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Location {
+    /// An absolute path or a `file://` URI under an artifact root.
     location: String,
 }
 
@@ -104,6 +106,27 @@ fn disposition(kind: &str, path: &Path) -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/artifact-body",
+    tag = "kumiho",
+    operation_id = "artifact_body",
+    summary = "The bytes of an artifact stored under an artifact root",
+    params(Location),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The file, streamed; `X-Content-Type-Options: nosniff`, `Content-Security-Policy: default-src 'none'; sandbox`, `Cache-Control: private, max-age=60`; HTML, SVG, XML and JavaScript as `Content-Disposition: attachment`, anything else `inline`.", content_type = "*/*", body = crate::openapi::schemas::FileBytes),
+        (status = 206, description = "The requested `Range` of the file.", content_type = "*/*", body = crate::openapi::schemas::FileBytes),
+        (status = 304, description = "Not modified since `If-Modified-Since` / `If-None-Match`."),
+        (status = 400, description = "`INVALID_LOCATION`: `location` is empty, relative, not a valid `file://` URI, or not a regular file.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `OUTSIDE_ARTIFACT_ROOTS`: the file is outside the artifact roots (after canonicalisation).", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no file at `location`.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 416, description = "`BAD_REQUEST`: the `Range` cannot be satisfied; `Content-Range` gives the length.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn artifact_body(
     State(state): State<ApiState>,
     Query(query): Query<Location>,

@@ -29,11 +29,18 @@ pub(crate) fn route_groups(state: ApiState) -> Vec<RouteGroup> {
 }
 
 /// Query of `GET /api/audit`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// 1-1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
+    /// `pair_success`, `pair_failure`, `lockout`, `pairing_code_invalidated`, `device_revoked`,
+    /// `token_rotated`, `scope_denied`, `terminal_opened`, `terminal_closed`, `config_changed` or
+    /// `token_created`.
     event_type: Option<String>,
+    /// Only entries since this RFC 3339 time.
     since: Option<String>,
 }
 
@@ -42,6 +49,23 @@ fn bad_query(message: String) -> ApiError {
 }
 
 /// `GET /api/audit?limit=&event_type=&since=`: newest first.
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    operation_id = "list_audit",
+    summary = "Audit log entries, newest first",
+    params(ListQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Matching entries.", body = crate::openapi::schemas::AuditList),
+        (status = 400, description = "`INVALID_QUERY`: `limit` outside 1-1000, an unknown `event_type`, a `since` that is not RFC 3339, or an unknown parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
@@ -69,6 +93,21 @@ async fn list(
 }
 
 /// `GET /api/audit/verify`: `{"valid", "entries", "first_invalid"}`.
+#[utoipa::path(
+    get,
+    path = "/api/audit/verify",
+    tag = "audit",
+    operation_id = "verify_audit",
+    summary = "Check the audit log's hash chain",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The outcome.", body = crate::openapi::schemas::AuditVerification),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn verify(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let verification = state.audit.verify().await.map_err(store_unavailable)?;
     Ok(Json(json!(verification)))

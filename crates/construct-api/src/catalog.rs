@@ -69,6 +69,21 @@ const CLI_TOOLS: &[(&str, &str)] = &[
 pub struct CliCache(tokio::sync::Mutex<Option<(Instant, Value)>>);
 
 /// `GET /api/tools`: the agent tools this gateway serves. None yet: the MCP server brings them.
+#[utoipa::path(
+    get,
+    path = "/api/tools",
+    tag = "catalog",
+    operation_id = "list_tools",
+    summary = "The agent tools this gateway serves (none yet)",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "An empty list with the reason.", body = crate::openapi::schemas::ToolList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn tools() -> Json<Value> {
     Json(json!({
         "tools": [],
@@ -129,6 +144,21 @@ fn status(active: bool) -> &'static str {
 }
 
 /// `GET /api/integrations`.
+#[utoipa::path(
+    get,
+    path = "/api/integrations",
+    tag = "catalog",
+    operation_id = "list_integrations",
+    summary = "The integrations this gateway has",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every integration, `Active` or `Available`.", body = crate::openapi::schemas::IntegrationList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn integrations(State(state): State<ApiState>) -> Json<Value> {
     let list: Vec<Value> = integrations_of(&state.config())
         .into_iter()
@@ -140,6 +170,21 @@ pub(crate) async fn integrations(State(state): State<ApiState>) -> Json<Value> {
 }
 
 /// `GET /api/integrations/settings`.
+#[utoipa::path(
+    get,
+    path = "/api/integrations/settings",
+    tag = "catalog",
+    operation_id = "integration_settings",
+    summary = "Each integration's setting, by name",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "By integration name.", body = crate::openapi::schemas::IntegrationSettings),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn integration_settings(State(state): State<ApiState>) -> Json<Value> {
     let settings: serde_json::Map<String, Value> = integrations_of(&state.config())
         .into_iter()
@@ -210,6 +255,21 @@ async fn discover() -> Value {
 }
 
 /// `GET /api/cli-tools`: found on `PATH`; one discovery at a time, reused for [`CLI_CACHE`].
+#[utoipa::path(
+    get,
+    path = "/api/cli-tools",
+    tag = "catalog",
+    operation_id = "list_cli_tools",
+    summary = "Known command-line tools found on the gateway's PATH",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The tools found, with versions (one discovery reused for 10 minutes).", body = crate::openapi::schemas::CliToolList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn cli_tools(State(state): State<ApiState>) -> Json<Value> {
     let mut cached = state.cli_tools.0.lock().await;
     if let Some((at, value)) = cached.as_ref()

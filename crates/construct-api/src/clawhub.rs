@@ -37,11 +37,15 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 pub const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
 /// `?q=&limit=` and `?limit=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
+    /// The search, 1-200 characters (required by search).
     #[serde(default)]
     q: Option<String>,
+    /// 1..=100 (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -144,6 +148,25 @@ fn checked_slug(slug: &str) -> Result<(), ApiError> {
     path_id(slug, "skill slug")
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/clawhub/search",
+    tag = "clawhub",
+    operation_id = "clawhub_search",
+    summary = "Search the ClawHub registry",
+    params(SearchQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The registry's `GET /api/v1/search` answer, as is.", body = serde_json::Value),
+        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `q` not 1-200 characters, or `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn search(
     State(state): State<ApiState>,
     Query(query): Query<SearchQuery>,
@@ -156,6 +179,25 @@ pub(crate) async fn search(
     Ok(Json(fetch_json(&state, "api/v1/search", &[("q", q.to_owned()), ("limit", limit.to_string())]).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/clawhub/trending",
+    tag = "clawhub",
+    operation_id = "clawhub_trending",
+    summary = "Trending skills on ClawHub",
+    params(SearchQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The registry's `GET /api/v1/skills?sort=trending` answer, as is (`q` is not used here).", body = serde_json::Value),
+        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn trending(
     State(state): State<ApiState>,
     Query(query): Query<SearchQuery>,
@@ -169,6 +211,27 @@ pub(crate) async fn trending(
     Ok(Json(fetch_json(&state, "api/v1/skills", &query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/clawhub/skills/{slug}",
+    tag = "clawhub",
+    operation_id = "clawhub_skill",
+    summary = "A ClawHub skill with its SKILL.md",
+    params(
+        ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The registry's detail JSON plus `skill_md`: the `SKILL.md` text, or null when it has none (a non-object detail comes as `{skill, skill_md}`).", body = serde_json::Value),
+        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn skill(
     State(state): State<ApiState>,
     Path(slug): Path<String>,
@@ -192,6 +255,30 @@ pub(crate) async fn skill(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/clawhub/install/{slug}",
+    tag = "clawhub",
+    operation_id = "clawhub_install",
+    summary = "Install a ClawHub skill as a local skill",
+    params(
+        ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Installed as a `skilldef` item named after the slug.", body = crate::openapi::schemas::ClawHubInstalled),
+        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`CONFLICT`: the skill is installed already; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_SKILL`: `SKILL.md` is empty, over 256 KiB or not UTF-8; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly; `CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn install(
     State(state): State<ApiState>,
     Path(slug): Path<String>,

@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = DoctorSeverity)]
 pub enum Severity {
     /// Fine.
     Ok,
@@ -24,16 +25,20 @@ pub enum Severity {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = DoctorFinding)]
 pub struct Finding {
     /// How bad.
     pub severity: Severity,
-    /// What area.
+    /// What area (`bind`, `tls`, `pairing`, `terminal`, `channels`, `proxy`, `data_dir`, `kumiho`,
+    /// `provider`).
+    #[schema(value_type = String)]
     pub category: &'static str,
     /// What was found.
     pub message: String,
     /// How to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub fix: Option<String>,
 }
 
@@ -304,6 +309,24 @@ pub async fn diagnose(
 }
 
 /// `GET /api/doctor` (admin).
+#[utoipa::path(
+    method(get, post),
+    path = "/api/doctor",
+    tag = "doctor",
+    operation_id = "doctor",
+    summary = "A security and health check-up",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every finding and the counts by severity.", body = crate::openapi::schemas::DoctorReport),
+        (status = 400, description = "`INVALID_IDEMPOTENCY_KEY` (POST only): an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS` (POST only): a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED` (POST only): the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn doctor(
     axum::extract::State(state): axum::extract::State<crate::ApiState>,
     headers: HeaderMap,

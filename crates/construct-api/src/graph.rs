@@ -40,13 +40,16 @@ pub const MAX_ITEMS: usize = 100_000;
 pub const MAX_PER_PAGE: u32 = 100;
 
 /// `?page=&per_page=&include_deprecated=&q=` of the list routes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// 1-based page (default 1).
     #[serde(default)]
+    #[param(minimum = 1)]
     pub page: Option<u32>,
     /// Items per page, 1..=100 (default 9, as upstream's dashboard expects).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
     /// Include deprecated items.
     #[serde(default)]

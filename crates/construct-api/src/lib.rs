@@ -9,6 +9,9 @@
 //! - [`status`]: `GET /api/status` (read);
 //! - [`audit`]: `GET /api/audit`, `GET /api/audit/verify` (admin).
 //!
+//! [`ApiDoc`] (module [`openapi`]) describes every route of [`route_groups`] for the gateway's OpenAPI
+//! document.
+//!
 //! Invariants: handlers see only traits and services (`DeviceStore`, `PairingService`), never a concrete
 //! store; they never check credentials themselves (the group's guard did); this crate never opens a socket.
 
@@ -23,6 +26,7 @@ pub mod doctor;
 pub mod graph;
 pub mod kumiho_proxy;
 pub mod memory_graph;
+pub mod openapi;
 pub mod pairing;
 pub mod revision_files;
 pub mod session_auth;
@@ -41,6 +45,7 @@ use construct_core::Config;
 use construct_core::audit::AuditLog;
 use construct_core::devices::DeviceStore;
 use construct_core::routes::RouteGroup;
+pub use openapi::ApiDoc;
 
 /// What the API handlers share. Cloned for every request, so it is one `Arc` (see [`ApiShared`]).
 #[derive(Clone)]

@@ -25,18 +25,26 @@ pub const MAX_LIMIT: usize = 500;
 pub const MAX_GATHERED: usize = 5_000;
 
 /// Query of `GET /api/memory/graph`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct GraphQuery {
+    /// The project (default `[kumiho] memory_project`).
     #[serde(default)]
     project: Option<String>,
+    /// 1..=500 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// A comma list of kinds to keep.
     #[serde(default)]
     kinds: Option<String>,
+    /// A space path prefix (applies to searches too).
     #[serde(default)]
     space: Option<String>,
+    /// `recent` (default) or `name`.
     #[serde(default)]
     sort: Option<String>,
+    /// Full-text search instead of listing.
     #[serde(default)]
     search: Option<String>,
 }
@@ -56,6 +64,24 @@ fn space_of(kref: &str) -> String {
     id.rsplit_once('/').map_or_else(String::new, |(space, _)| space.to_owned())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/memory/graph",
+    tag = "memory",
+    operation_id = "memory_graph",
+    summary = "A project's items and the edges between them",
+    params(GraphQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The graph; an unknown project is an empty graph.", body = crate::openapi::schemas::MemoryGraph),
+        (status = 400, description = "`INVALID_QUERY`: a bad `limit`, `sort` or `project`.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn graph(
     State(state): State<ApiState>,
     Query(query): Query<GraphQuery>,

@@ -73,6 +73,21 @@ pub(crate) fn pair_error(error: PairError) -> ApiError {
 }
 
 /// `POST /pair` with `X-Pairing-Code`: the CLI and legacy flow.
+#[utoipa::path(
+    post,
+    path = "/pair",
+    tag = "pairing",
+    operation_id = "pair_legacy",
+    summary = "Pair a device with the code in X-Pairing-Code",
+    params(("X-Pairing-Code" = String, Header, description = "The one-time pairing code (digits).")),
+    security(()),
+    responses(
+        (status = 200, description = "Paired; the token is shown once (`Cache-Control: no-store`).", body = crate::openapi::schemas::LegacyPaired),
+        (status = 403, description = "`INVALID_PAIRING_CODE` (wrong, expired or used code) or `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the pair rate limit, or the lockout after 5 wrong codes; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn pair_legacy(
     axum::extract::State(state): axum::extract::State<ApiState>,
     Client(client): Client,
@@ -97,17 +112,40 @@ async fn pair_legacy(
 }
 
 /// Body of `POST /api/pair`. No `Debug`: it holds a pairing code.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PairRequest)]
 struct PairRequest {
+    /// The one-time pairing code.
     code: String,
+    /// At most 64 printable characters.
     #[serde(default)]
     device_name: Option<String>,
+    /// At most 64 printable characters.
     #[serde(default)]
     device_type: Option<String>,
 }
 
 /// `POST /api/pair` with JSON `{code, device_name?, device_type?}`: the dashboard flow.
+#[utoipa::path(
+    post,
+    path = "/api/pair",
+    tag = "pairing",
+    operation_id = "pair",
+    summary = "Pair a device with a code",
+    request_body = PairRequest,
+    security(()),
+    responses(
+        (status = 200, description = "Paired; the token is shown once (`Cache-Control: no-store`).", body = crate::openapi::schemas::Paired),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`INVALID_PAIRING_CODE` (wrong, expired or used code) or `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing or unknown field, or a name over 64 printable characters.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the pair rate limit, or the lockout after 5 wrong codes; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn pair_json(
     axum::extract::State(state): axum::extract::State<ApiState>,
     Client(client): Client,
@@ -148,6 +186,19 @@ pub(crate) fn clean_label(field: &str, value: Option<String>) -> Result<Option<S
 }
 
 /// `GET /pair/code` (loopback only): the initial code, shown only while no device is paired.
+#[utoipa::path(
+    get,
+    path = "/pair/code",
+    tag = "pairing",
+    operation_id = "initial_pairing_code",
+    summary = "The initial pairing code (loopback only)",
+    security(()),
+    responses(
+        (status = 200, description = "The code while no device is paired (`Cache-Control: no-store`).", body = crate::openapi::schemas::InitialCode),
+        (status = 403, description = "`LOOPBACK_ONLY`: answered only to a direct loopback peer with a loopback `Host`, no forwarding headers and no trusted proxies.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn initial_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
 ) -> Result<Secretive<Value>, ApiError> {
@@ -161,6 +212,19 @@ async fn initial_code(
 }
 
 /// `GET /admin/paircode` (loopback only): the active code, if any.
+#[utoipa::path(
+    get,
+    path = "/admin/paircode",
+    tag = "pairing",
+    operation_id = "current_pairing_code",
+    summary = "The active pairing code (loopback only)",
+    security(()),
+    responses(
+        (status = 200, description = "The active code, or null (`Cache-Control: no-store`).", body = crate::openapi::schemas::AdminPairCode),
+        (status = 403, description = "`LOOPBACK_ONLY`: answered only to a direct loopback peer with a loopback `Host`, no forwarding headers and no trusted proxies.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn current_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
 ) -> Result<Secretive<Value>, ApiError> {
@@ -181,6 +245,19 @@ async fn current_code(
 }
 
 /// `POST /admin/paircode/new` (loopback only): a fresh code replacing the active one.
+#[utoipa::path(
+    post,
+    path = "/admin/paircode/new",
+    tag = "pairing",
+    operation_id = "new_pairing_code",
+    summary = "Replace the active pairing code (loopback only)",
+    security(()),
+    responses(
+        (status = 200, description = "The new code (`Cache-Control: no-store`).", body = crate::openapi::schemas::AdminPairCode),
+        (status = 403, description = "`LOOPBACK_ONLY` (not a direct loopback request), or `PAIRING_DISABLED` (pairing is off).", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn new_code(
     axum::extract::State(state): axum::extract::State<ApiState>,
 ) -> Result<Secretive<Value>, ApiError> {
@@ -195,24 +272,55 @@ async fn new_code(
 }
 
 /// Optional body of `POST /api/pairing/initiate`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = InitiatePairingRequest)]
 struct InitiateRequest {
+    /// The next device's scopes (default: `read`, `chat`; the first device also gets `admin`).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<crate::openapi::schemas::ScopeName>>)]
     scopes: Option<Scopes>,
 }
 
 /// Response of code-minting routes. No `Debug`: it holds a pairing code.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MintedPairingCode)]
 struct Minted {
+    /// The one-time code.
     pairing_code: String,
+    /// When it expires (RFC 3339).
     expires_at: String,
+    /// The scopes the next device gets, or null for the default.
+    #[schema(value_type = Option<Vec<crate::openapi::schemas::ScopeName>>)]
     scopes: Option<Scopes>,
+    /// `New pairing code generated`.
+    #[schema(value_type = String)]
     message: &'static str,
 }
 
 /// `POST /api/pairing/initiate` (admin): mints a code, optionally fixing the new device's scopes.
 /// The body may be empty or `{"scopes": ["read", "chat", ...]}`.
+#[utoipa::path(
+    post,
+    path = "/api/pairing/initiate",
+    tag = "pairing",
+    operation_id = "initiate_pairing",
+    summary = "Mint a pairing code, optionally fixing the next device's scopes",
+    request_body(content = Option<InitiateRequest>, content_type = "application/json", description = "Optional; an empty body mints a code with the default scopes."),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The new code (`Cache-Control: no-store`).", body = Minted),
+        (status = 400, description = "`INVALID_JSON` (the body is not JSON) or `INVALID_IDEMPOTENCY_KEY`.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE` (the credential lacks `admin`), `ORIGIN_NOT_ALLOWED` (a session cookie from a foreign origin), or `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: a non-empty body without `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY` (an unknown field or scope) or `IDEMPOTENCY_KEY_REUSED`.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit or the bad-token lockout; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn initiate(
     axum::extract::State(state): axum::extract::State<ApiState>,
     headers: HeaderMap,

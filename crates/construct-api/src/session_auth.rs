@@ -25,10 +25,13 @@ use crate::ApiState;
 pub const SESSION_DAYS: i64 = 30;
 
 /// Body of `POST /api/auth/login`. No `Debug`: it holds a pairing code.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LoginRequest)]
 struct Login {
+    /// The one-time pairing code.
     code: String,
+    /// The browser's device name: at most 64 printable characters.
     #[serde(default)]
     name: Option<String>,
 }
@@ -52,6 +55,24 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// `POST /api/auth/login` (public; the pair rate limit) `{code, name?}`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "session",
+    operation_id = "login",
+    summary = "Sign the dashboard in with a pairing code (sets the session cookie)",
+    request_body(content = Login, content_type = "application/json"),
+    security(()),
+    responses(
+        (status = 200, description = "Signed in; the token is only in the cookie (`Cache-Control: no-store`).", body = crate::openapi::schemas::LoggedIn, headers(("Set-Cookie" = String, description = "`construct_session=<token>; Path=<prefix or />; Max-Age=<30 days or the device's expiry>; HttpOnly; SameSite=Strict`, plus `Secure` under TLS."))),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`ORIGIN_NOT_ALLOWED`: a foreign `Origin` (login CSRF); `INVALID_PAIRING_CODE`: a wrong, expired or used code; `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing or unknown field, or a name over 64 printable characters.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the pair rate limit, or the lockout after 5 wrong codes; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn login(
     State(state): State<ApiState>,
     Client(client): Client,
@@ -89,6 +110,21 @@ pub(crate) async fn login(
 }
 
 /// `GET /api/auth/session` (read): who the session is.
+#[utoipa::path(
+    get,
+    path = "/api/auth/session",
+    tag = "session",
+    operation_id = "session",
+    summary = "Who the caller is",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The signed-in principal.", body = crate::openapi::schemas::SessionInfo),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
     // `kind` tells the dashboard whether signing out means anything: only a device can be revoked; the
     // local operator (pairing off, loopback only), a proxy user or a certificate is signed in again by
@@ -111,6 +147,24 @@ pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
 
 /// `POST /api/auth/logout` (read): revokes the browser's device (when the caller is a device) and clears
 /// the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "session",
+    operation_id = "logout",
+    summary = "Sign out: revoke the browser's device and clear the cookie",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Signed out (`Cache-Control: no-store`).", body = crate::openapi::schemas::LoggedOut, headers(("Set-Cookie" = String, description = "`construct_session=; Max-Age=0`: clears the cookie."))),
+        (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn logout(
     State(state): State<ApiState>,
     Caller(caller): Caller,

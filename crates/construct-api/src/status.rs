@@ -21,46 +21,76 @@ pub(crate) fn route_groups(state: ApiState) -> Vec<RouteGroup> {
 
 /// The body of `GET /api/status`. Typed rather than built as a JSON value: it is polled, and a struct
 /// serialises without building an intermediate map.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = GatewayStatus)]
 struct Status<'a> {
+    /// The gateway's version.
+    #[schema(value_type = String)]
     version: &'static str,
+    /// Seconds since it started.
     uptime_secs: u64,
+    /// Where it listens.
     bind: Bind<'a>,
+    /// Pairing state.
     pairing: Pairing,
+    /// TLS posture.
     tls: Tls,
+    /// The store backend (`sqlite`, `memory`, …).
+    #[schema(value_type = String)]
     store: &'static str,
+    /// The configured limits.
     limits: Limits,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StatusTls)]
 struct Tls {
+    /// Whether TLS is on.
     enabled: bool,
     /// `off`, `tls`, `mtls-required` or `mtls-optional`.
+    #[schema(value_type = String, pattern = "^(off|tls|mtls-required|mtls-optional)$")]
     posture: &'static str,
+    /// Whether client certificates are asked for.
     client_auth: bool,
+    /// Pinned client certificates.
     pinned_certs: usize,
+    /// Client certificates mapped to principals.
     mapped_certs: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StatusBind)]
 struct Bind<'a> {
+    /// The bind address.
+    #[schema(value_type = String)]
     host: &'a str,
+    /// The port.
     port: u16,
+    /// `[gateway] path_prefix`, or empty.
+    #[schema(value_type = String)]
     path_prefix: &'a str,
+    /// Whether the bind is beyond loopback.
     public: bool,
     /// `http://…` or `https://…`, with the prefix: where clients reach the gateway on this bind.
     url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StatusPairing)]
 struct Pairing {
+    /// Whether pairing is required.
     required: bool,
+    /// Whether any device is paired.
     paired: bool,
+    /// Paired devices.
     device_count: u64,
+    /// How long a pairing code lives.
     code_ttl_secs: u64,
 }
 
-#[derive(Serialize)]
+/// The configured limits.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = StatusLimits)]
 struct Limits {
     max_body_bytes: usize,
     request_timeout_secs: u64,
@@ -71,6 +101,21 @@ struct Limits {
     trusted_proxies: usize,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/status",
+    tag = "status",
+    operation_id = "status",
+    summary = "What the gateway is and how it is configured, without secrets",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The gateway's status.", body = Status),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let config = state.config();
     let g = &config.gateway;

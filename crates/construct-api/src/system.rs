@@ -20,6 +20,21 @@ use serde_json::{Value, json};
 
 use crate::ApiState;
 
+#[utoipa::path(
+    get,
+    path = "/api/config",
+    tag = "system",
+    operation_id = "get_config",
+    summary = "The effective configuration, secrets masked",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The configuration as TOML, every secret printed as `********`.", body = crate::openapi::schemas::ConfigText),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let content = toml::to_string_pretty(&*state.config()).map_err(|error| {
         tracing::error!(%error, "cannot print the configuration");
@@ -28,6 +43,21 @@ pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>,
     Ok(Json(json!({"format": "toml", "content": content})))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/channels",
+    tag = "system",
+    operation_id = "list_channels",
+    summary = "The messaging channels and whether each is on",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every channel.", body = crate::openapi::schemas::ChannelList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
     let c = &state.config().channels_config;
     let entry = |name: &str, kind: &str, enabled: bool| json!({"name": name, "type": kind, "enabled": enabled, "status": if enabled { "active" } else { "inactive" }});
@@ -42,6 +72,21 @@ pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
     Json(json!({ "channels": channels }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "system",
+    operation_id = "component_health",
+    summary = "The health of the store and Kumiho",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Each component's state (a failing component is reported here, not as an error status).", body = crate::openapi::schemas::HealthAnswer),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
     let store = match state.devices.device_count().await {
         Ok(_) => json!({"status": "ok", "backend": state.devices.backend()}),
@@ -66,6 +111,21 @@ pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
 
 /// `GET /api/cost` (read; upstream served it to anyone): `{"cost": CostSummary}`, where session figures
 /// cover this gateway process and daily/monthly ones the current UTC day and month.
+#[utoipa::path(
+    get,
+    path = "/api/cost",
+    tag = "system",
+    operation_id = "cost",
+    summary = "Model usage and its cost",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Usage for this process, the UTC day and the UTC month.", body = crate::openapi::schemas::CostAnswer),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn cost(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let now = time::OffsetDateTime::now_utc();
     let session_start = now - state.started.elapsed();
@@ -167,6 +227,26 @@ fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str
 /// written atomically, audited, and the sections this process can change while it runs (`kumiho` but its
 /// mode, including a remote server's URL and token; `workflows`, `clawhub`) take effect at once; the answer lists the rest under
 /// `restart_required`.
+#[utoipa::path(
+    put,
+    path = "/api/config",
+    tag = "system",
+    operation_id = "put_config",
+    summary = "Replace the configuration file",
+    request_body(content = String, content_type = "application/toml", description = "The new configuration file as TOML (any content type is accepted). A value printed as `********` keeps the value the file holds there."),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Written; `applied` took effect at once, `restart_required` at the next start.", body = crate::openapi::schemas::ConfigSaved),
+        (status = 400, description = "`INVALID_TOML`: the body is not UTF-8 TOML; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`CONFIG_NOT_WRITABLE`: the gateway has no configuration file to write, or the file on disk is not TOML; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_CONFIG`: a value the gateway would refuse (`key` names it), unknown keys (`unknown` lists them), or a masked value inside an array the file does not match; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn put_config(
     State(state): State<ApiState>,
     Caller(caller): Caller,

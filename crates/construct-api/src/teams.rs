@@ -38,7 +38,8 @@ pub const MAX_MEMBERS: usize = 100;
 pub const INVALID_TEAM_GRAPH: ErrorCode = ErrorCode::new("INVALID_TEAM_GRAPH");
 
 /// One edge of a team graph, between member item krefs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(as = TeamEdge)]
 pub struct TeamEdge {
     /// From this member.
     pub from_kref: String,
@@ -205,6 +206,24 @@ async fn team_json(state: &ApiState, item: &Item) -> Result<Value, ApiError> {
     Ok(team)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/teams",
+    tag = "teams",
+    operation_id = "list_teams",
+    summary = "A page of teams",
+    params(ListQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The page (`q` is not used here).", body = crate::openapi::schemas::TeamPage),
+        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
@@ -220,6 +239,27 @@ pub(crate) async fn list(
     Ok(Json(page_json("teams", teams, items.len(), page)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/teams/{kref}",
+    tag = "teams",
+    operation_id = "get_team",
+    summary = "A team with its members and edges",
+    params(
+        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The team.", body = crate::openapi::schemas::TeamEnvelope),
+        (status = 400, description = "`INVALID_KREF`: not a bundle kref.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -230,14 +270,18 @@ pub(crate) async fn get(
 }
 
 /// Body of `POST /api/teams` and `PUT /api/teams/{kref}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TeamBody {
+    /// 1-100 characters; its slug is the bundle name.
     name: String,
+    /// At most 2000 characters.
     #[serde(default)]
     description: Option<String>,
+    /// Agent krefs, at most 100 (duplicates are merged).
     #[serde(default)]
     members: Vec<String>,
+    /// Edges between members (`REPORTS_TO`, `SUPPORTS`, `DEPENDS_ON`, `FEEDS_INTO`, any case).
     #[serde(default)]
     edges: Vec<TeamEdge>,
 }
@@ -353,6 +397,28 @@ async fn publish_summary(
     Ok(revision)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/teams",
+    tag = "teams",
+    operation_id = "create_team",
+    summary = "Create a team",
+    request_body(content = TeamBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Created.", body = crate::openapi::schemas::TeamEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`CONFLICT`: a team with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong name or description, or more than 100 members; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<ApiState>,
     Json(body): Json<TeamBody>,
@@ -386,6 +452,32 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(json!({"team": team_json(&state, &item).await?}))).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/teams/{kref}",
+    tag = "teams",
+    operation_id = "update_team",
+    summary = "Replace a team's members and edges",
+    params(
+        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    request_body(content = TeamBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The team; only its own edges were replaced.", body = crate::openapi::schemas::TeamEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref, or a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong name or description, or more than 100 members; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn update(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -412,6 +504,29 @@ pub(crate) async fn update(
     Ok(Json(json!({"team": team_json(&state, &item).await?})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/teams/{kref}",
+    tag = "teams",
+    operation_id = "delete_team",
+    summary = "Delete a team and the edges it owns",
+    params(
+        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, description = "`INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -426,6 +541,29 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/teams/deprecate",
+    tag = "teams",
+    operation_id = "deprecate_team",
+    summary = "Deprecate or restore a team",
+    request_body(content = crate::agents::Deprecate, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Done.", body = crate::openapi::schemas::SuccessAnswer),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
     Json(body): Json<Deprecate>,

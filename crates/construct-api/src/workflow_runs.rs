@@ -231,18 +231,44 @@ async fn find_run(state: &ApiState, run_id: &str) -> Result<Item, ApiError> {
 }
 
 /// `?page=&per_page=&limit=&workflow=` of the runs list; `limit` is upstream's name for `per_page`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RunsQuery {
+    /// 1-based page (default 1).
     #[serde(default)]
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// Runs per page, 1..=100 (default 20).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
+    /// An alias of `per_page`.
     #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
+    /// Only runs of this workflow.
     #[serde(default)]
     workflow: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows/runs",
+    tag = "workflow-runs",
+    operation_id = "list_workflow_runs",
+    summary = "A page of workflow runs, newest first",
+    params(RunsQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The page.", body = crate::openapi::schemas::RunPage),
+        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` (or `limit`) outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<RunsQuery>,
@@ -282,6 +308,27 @@ pub(crate) async fn list(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows/runs/{run_id}",
+    tag = "workflow-runs",
+    operation_id = "get_workflow_run",
+    summary = "A run with its steps",
+    params(
+        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The run; steps in the pinned definition's order, else by id.", body = crate::openapi::schemas::RunEnvelope),
+        (status = 400, description = "`INVALID_PATH`: a malformed `run_id`.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(state): State<ApiState>,
     Path(run_id): Path<String>,
@@ -315,6 +362,29 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/workflows/runs/{run_id}",
+    tag = "workflow-runs",
+    operation_id = "delete_workflow_run",
+    summary = "Delete a run and its files",
+    params(
+        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted; `workflow_run_deleted` is published."),
+        (status = 400, description = "`INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(run_id): Path<String>,
@@ -334,11 +404,15 @@ pub(crate) async fn delete(
 }
 
 /// Body of `POST /api/workflows/run/{name}` and `…/retry`, both optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RunRequest)]
 struct RunBody {
+    /// The run's inputs: a JSON object of at most 64 KiB (`{}` when absent).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     inputs: Option<Value>,
+    /// The working directory for the operator, at most 4096 bytes.
     #[serde(default)]
     cwd: Option<String>,
 }
@@ -394,6 +468,31 @@ async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> 
     Ok(item)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/workflows/run/{name}",
+    tag = "workflow-runs",
+    operation_id = "run_workflow",
+    summary = "Request a run of a workflow from the operator",
+    params(
+        ("name" = String, Path, description = "The workflow's name (slugified to its item name)."),
+    ),
+    request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; an empty body is no inputs and no `cwd`."),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 202, description = "The run request is recorded, tagged `pending`, for the operator.", body = crate::openapi::schemas::RunRequested),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a name with no letter or digit; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`WORKFLOW_NOT_FOUND`: no such workflow, or it is deprecated.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field; `INVALID_FIELD`: `inputs` not an object or over 64 KiB, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn run(
     State(state): State<ApiState>,
     Path(name): Path<String>,
@@ -439,6 +538,31 @@ pub(crate) async fn run(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/workflows/runs/{run_id}/retry",
+    tag = "workflow-runs",
+    operation_id = "retry_workflow_run",
+    summary = "Request a retry of a failed or cancelled run",
+    params(
+        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+    ),
+    request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; only `cwd` may be set (a retry keeps the run's inputs)."),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 202, description = "The retry request is recorded for the operator.", body = crate::openapi::schemas::RetryRequested),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`RUN_NOT_RETRYABLE`: the run neither failed nor was cancelled; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field; `INVALID_FIELD`: `inputs` given, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn retry(
     State(state): State<ApiState>,
     Path(run_id): Path<String>,
@@ -476,6 +600,22 @@ pub(crate) async fn retry(
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows/dashboard",
+    tag = "workflow-runs",
+    operation_id = "workflow_dashboard",
+    summary = "Counts and recent runs for the workflow overview",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The overview.", body = crate::openapi::schemas::DashboardEnvelope),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn dashboard(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     let kumiho = &*state.kumiho;
     let project = &state.config().kumiho.harness_project;
@@ -510,11 +650,15 @@ pub(crate) async fn dashboard(State(state): State<ApiState>) -> Result<Json<Valu
 }
 
 /// `?view=&limit=` of the agent activity route.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ActivityQuery {
+    /// `summary` (default), `tool_calls`, `messages`, `errors` or `full`.
     #[serde(default)]
     view: Option<String>,
+    /// Entries in a list view, 1..=500 (default 100).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 
@@ -523,6 +667,27 @@ pub fn runlog_dir(state: &ApiState) -> PathBuf {
     state.config().workflows.runlog_dir.clone().unwrap_or_else(|| state.data_dir.join("runlogs"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows/agent-activity/{agent_id}",
+    tag = "workflow-runs",
+    operation_id = "agent_activity",
+    summary = "An agent's run log, summarised or listed",
+    params(
+        ActivityQuery,
+        ("agent_id" = String, Path, description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`view=summary` (the default): the summary; any other view: its entries.", body = crate::openapi::schemas::AgentActivity),
+        (status = 400, description = "`INVALID_PATH`: a malformed `agent_id`; `INVALID_QUERY`: an unknown `view`, or `limit` outside 1-500.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`RUN_LOG_NOT_FOUND`: the agent has no run log.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn agent_activity(
     State(state): State<ApiState>,
     Path(agent_id): Path<String>,

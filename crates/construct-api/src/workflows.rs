@@ -39,22 +39,28 @@ pub const FILES: RevisionFiles =
     RevisionFiles { dir: "workflows", artifact: "workflow.yaml", ext: "yaml", legacy_key: "definition" };
 
 /// A trigger: another item reaching a tag, or a schedule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = WorkflowTrigger)]
 pub struct Trigger {
     /// The kind of item that triggers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub on_kind: Option<String>,
     /// The tag it must reach (default `ready`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub on_tag: Option<String>,
     /// A pattern its name must match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub on_name_pattern: Option<String>,
     /// A cron schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub cron: Option<String>,
     /// The schedule's time zone.
     #[serde(default, alias = "tz", skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub timezone: Option<String>,
 }
 
@@ -277,6 +283,24 @@ pub(crate) fn workflow_json(item: &Item, revision: Option<&Revision>, definition
     workflow
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows",
+    tag = "workflows",
+    operation_id = "list_workflows",
+    summary = "A page of workflow definitions",
+    params(ListQuery),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The page.", body = crate::openapi::schemas::WorkflowPage),
+        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<ListQuery>,
@@ -292,6 +316,27 @@ pub(crate) async fn list(
     Ok(Json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/workflows/revisions/{kref}",
+    tag = "workflows",
+    operation_id = "get_workflow_revision",
+    summary = "One revision of a workflow, with its YAML",
+    params(
+        ("kref" = String, Path, description = "A workflow revision kref (`project/space/name.workflow?r=N`, with or without `kref://`); it contains slashes, sent unescaped. Put `?r=N` percent-encoded in the path or as the query string."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The workflow at that revision.", body = crate::openapi::schemas::WorkflowEnvelope),
+        (status = 400, description = "`INVALID_KREF`: not a workflow revision kref.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn revision(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -313,15 +358,19 @@ pub(crate) async fn revision(
 }
 
 /// Body of `POST /api/workflows` and `PUT /api/workflows/{kref}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorkflowBody {
+    /// The display name, 1-100 characters; its slug is the item name.
     name: String,
+    /// At most 2000 characters (may be empty).
     description: String,
+    /// The workflow YAML, at most 256 KiB.
     definition: String,
     /// Accepted for upstream clients and ignored: the revision number is the version.
     #[serde(default, rename = "version")]
     _version: Option<String>,
+    /// Tags, merged with the definition's own.
     #[serde(default)]
     tags: Vec<String>,
 }
@@ -366,6 +415,28 @@ impl WorkflowBody {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/workflows",
+    tag = "workflows",
+    operation_id = "create_workflow",
+    summary = "Create a workflow",
+    request_body(content = WorkflowBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Created with its first published revision.", body = crate::openapi::schemas::WorkflowEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`CONFLICT`: a workflow with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_WORKFLOW`: the YAML is not a valid workflow (`validation_errors` lists `{message, line?, column?}`); `INVALID_FIELD`: an empty or overlong name or description, or a slug-less name; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn create(
     State(state): State<ApiState>,
     Json(body): Json<WorkflowBody>,
@@ -380,6 +451,32 @@ pub(crate) async fn create(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/workflows/{kref}",
+    tag = "workflows",
+    operation_id = "update_workflow",
+    summary = "Publish a new revision of a workflow",
+    params(
+        ("kref" = String, Path, description = "The workflow kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    request_body(content = WorkflowBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The workflow with its new published revision.", body = crate::openapi::schemas::WorkflowEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_WORKFLOW`: the YAML is not a valid workflow (`validation_errors` lists `{message, line?, column?}`); `INVALID_FIELD`: an empty or overlong name or description, or a slug-less name; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn update(
     State(state): State<ApiState>,
     Path(kref): Path<String>,
@@ -393,6 +490,29 @@ pub(crate) async fn update(
     Ok(Json(json!({"workflow": workflow_json(&item, Some(&revision), &body.definition)})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/workflows/deprecate",
+    tag = "workflows",
+    operation_id = "deprecate_workflow",
+    summary = "Deprecate or restore a workflow",
+    request_body(content = crate::agents::Deprecate, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The workflow.", body = crate::openapi::schemas::WorkflowEnvelope),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
     Json(body): Json<Deprecate>,
@@ -402,6 +522,29 @@ pub(crate) async fn deprecate(
     Ok(Json(json!({"workflow": workflow_json(&item, revision.as_ref(), &definition)})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/workflows/{kref}",
+    tag = "workflows",
+    operation_id = "delete_workflow",
+    summary = "Delete a workflow and its files",
+    params(
+        ("kref" = String, Path, description = "The workflow kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 204, description = "Deleted, files removed."),
+        (status = 400, description = "`INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn delete(
     State(state): State<ApiState>,
     Path(kref): Path<String>,

@@ -39,6 +39,7 @@ pub mod limits;
 pub mod mcp;
 pub mod metrics;
 pub mod nodes;
+pub mod openapi;
 pub mod principal;
 pub mod queue;
 pub mod readiness;

@@ -386,8 +386,11 @@ impl GatewayBuilder {
 
         let metrics_state =
             routes::metrics::MetricsState { metrics: Arc::clone(&self.metrics), queue: queue_for_metrics };
-        let mut groups =
-            vec![routes::route_group(state.clone()), routes::metrics_group(metrics_state.clone())];
+        let mut groups = vec![
+            routes::route_group(state.clone()),
+            routes::metrics_group(metrics_state.clone()),
+            routes::openapi_group(gateway.prefix()),
+        ];
         groups.extend(construct_api::route_groups(api));
         groups.extend(construct_webhooks::generic::route_groups(webhooks));
         groups.extend(construct_webhooks::channels::route_groups(channels));

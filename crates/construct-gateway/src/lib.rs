@@ -18,6 +18,7 @@ mod builder;
 mod error;
 pub mod logs;
 pub mod middleware;
+pub mod openapi;
 mod readiness;
 mod routes;
 mod run;

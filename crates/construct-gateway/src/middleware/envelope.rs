@@ -74,7 +74,9 @@ pub fn ensure_envelope(response: Response) -> Response {
 }
 
 /// Headers of an error response that stay valid when its body is replaced.
-const KEPT_HEADERS: &[&str] = &["allow", "retry-after", "www-authenticate", "x-request-id", "vary"];
+/// (`content-range` tells a 416's client how long the file is.)
+const KEPT_HEADERS: &[&str] =
+    &["allow", "retry-after", "www-authenticate", "x-request-id", "vary", "content-range"];
 
 fn is_json(response: &Response) -> bool {
     response

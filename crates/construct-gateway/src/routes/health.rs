@@ -16,6 +16,13 @@ use crate::state::AppState;
 /// `GET /health`: `{"status":"ok","version","require_pairing","paired"}`. Always 200 while the process
 /// can answer; `paired` comes from the cached device count (current for changes made through this
 /// gateway, within a second for other processes) and is false when the store cannot be read (logged).
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "probes",
+    security(()),
+    responses((status = 200, description = "The gateway is up.", body = crate::openapi::HealthBody))
+)]
 pub(crate) async fn health(State(state): State<AppState>) -> Response {
     let paired = match state.devices.device_count().await {
         Ok(count) => count > 0,
@@ -43,6 +50,17 @@ struct Health {
 
 /// `GET /readyz`: 200 `{"status":"ready","checks":{..}}` when every check passes, otherwise 503 with the
 /// error envelope plus the same `checks` map. Failure reasons go to the log only.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "probes",
+    security(()),
+    responses(
+        (status = 200, description = "Every check passes.", body = crate::openapi::ReadyBody),
+        (status = 503, description = "`NOT_READY`: a check failed or the gateway is draining; the envelope \
+            also carries `status: not_ready` and `checks`.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let mut checks = Map::new();
     let mut ready = true;

@@ -28,6 +28,19 @@ pub async fn render(state: &MetricsState) -> Response {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "metrics",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "OpenMetrics text (`application/openmetrics-text; version=1.0.0`).",
+            body = String, content_type = "application/openmetrics-text"),
+        (status = 401, description = "`UNAUTHORIZED`.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: needs `admin`.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub async fn metrics(State(state): State<MetricsState>) -> Response {
     render(&state).await
 }

@@ -1,6 +1,6 @@
 //! The gateway's own routes: liveness, readiness, metrics, and the JSON 404 for everything unknown.
 
-mod health;
+pub(crate) mod health;
 pub mod metrics;
 
 use axum::routing::get;
@@ -24,4 +24,11 @@ pub(crate) fn metrics_group(state: metrics::MetricsState) -> RouteGroup {
     RouteGroup::new("metrics", Access::Scope(construct_core::principal::Scope::Admin))
         .route("/metrics", get(metrics::metrics))
         .with_state(state)
+}
+
+/// `GET /api/openapi.json` for readers; `prefix` is the gateway's path prefix ("" for none).
+pub(crate) fn openapi_group(prefix: &str) -> RouteGroup {
+    RouteGroup::new("openapi", Access::Scope(construct_core::principal::Scope::Read))
+        .route("/api/openapi.json", get(crate::openapi::serve))
+        .with_state(std::sync::Arc::<str>::from(prefix))
 }

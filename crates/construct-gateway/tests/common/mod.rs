@@ -91,7 +91,16 @@ impl Call {
         let (status, headers, bytes) = self.send_bytes(router).await;
         (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
     }
+    /// Only the status, without reading the body (for streams that never end).
+    pub async fn status(self, router: &Router) -> StatusCode {
+        router.clone().oneshot(self.request()).await.unwrap().status()
+    }
     async fn send_bytes(self, router: &Router) -> (StatusCode, http::HeaderMap, bytes::Bytes) {
+        let response = router.clone().oneshot(self.request()).await.unwrap();
+        let (parts, body) = response.into_parts();
+        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
+    }
+    fn request(self) -> Request<Body> {
         let mut builder = Request::builder().method(self.method).uri(&self.uri);
         if !self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
             let host = if self.peer == LOCAL { "127.0.0.1:42617" } else { "gateway.example" };
@@ -115,9 +124,7 @@ impl Call {
         };
         let mut request = builder.body(body).unwrap();
         request.extensions_mut().insert(ConnectInfo(self.peer.parse::<SocketAddr>().unwrap()));
-        let response = router.clone().oneshot(request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        (parts.status, parts.headers, body.collect().await.unwrap().to_bytes())
+        request
     }
 }
 

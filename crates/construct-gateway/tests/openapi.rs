@@ -1,0 +1,166 @@
+//! The OpenAPI document covers the router: every method of every mounted REST route is described, and the
+//! served document is the committed one.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly by design.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use http::{Method, StatusCode};
+
+/// Routes not described yet; the work removes them one by one. The test fails when one of them
+/// gets described (take it off the list) as much as when a new route is not.
+const PENDING: &[&str] = &[
+    "DELETE /api/canvas/{id}",
+    "DELETE /api/sessions/{id}",
+    "GET /api/canvas",
+    "GET /api/canvas/{id}",
+    "GET /api/canvas/{id}/history",
+    "GET /api/canvas/{id}/view",
+    "GET /api/daemon/logs",
+    "GET /api/events",
+    "GET /api/mcp/discovery",
+    "GET /api/mcp/health",
+    "GET /api/mcp/servers",
+    "GET /api/mcp/session/{id}/events",
+    "GET /api/nodes",
+    "GET /api/sessions",
+    "GET /api/sessions/running",
+    "GET /api/sessions/{id}/messages",
+    "GET /api/sessions/{id}/state",
+    "GET /wati",
+    "GET /whatsapp",
+    "POST /api/canvas/{id}",
+    "POST /api/mcp/call",
+    "POST /api/mcp/servers/test",
+    "POST /api/mcp/session",
+    "POST /api/nodes/{id}/invoke",
+    "POST /api/sessions/{id}/messages",
+    "POST /api/sessions/{id}/turns",
+    "POST /linq",
+    "POST /nextcloud-talk",
+    "POST /wati",
+    "POST /webhook",
+    "POST /webhook/gmail",
+    "POST /whatsapp",
+    "PUT /api/sessions/{id}",
+];
+
+/// `/api/skills/{*kref}` is written `/api/skills/{kref}` in OpenAPI.
+fn openapi_path(axum: &str) -> String {
+    axum.replace("{*", "{")
+}
+
+/// WebSocket upgrades and the dashboard's files are not REST routes; docs/api.md describes them.
+fn is_rest(path: &str) -> bool {
+    !(path.starts_with("/ws/") || path == "/" || path.starts_with("/_app/"))
+}
+
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            s if s.starts_with("{*") => "a/b".to_owned(),
+            s if s.starts_with('{') => "x".to_owned(),
+            s => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_mounted_rest_route_and_method_is_described() {
+    // The local operator on loopback passes every guard (admin, loopback-only), so a 405 is the router
+    // saying the method is not mounted, never a refusal in its place.
+    // No rate limits either: a 429 would hide a 405 just the same.
+    let h = harness(|l| {
+        l.config.gateway.require_pairing = false;
+        l.config.gateway.pair_rate_limit_per_minute = 0;
+        l.config.gateway.webhook_rate_limit_per_minute = 0;
+        l.config.gateway.api_rate_limit_per_minute = 0;
+    });
+    let doc = construct_gateway::openapi::document();
+    let mut missing = BTreeSet::new();
+    let mut described = 0;
+    for route in h.gateway.route_table().iter().filter(|r| is_rest(&r.path)) {
+        for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            let status = call(method.clone(), &concrete(&route.path)).from(LOCAL).status(&h.router).await;
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                continue;
+            }
+            let item = doc.paths.paths.get(&openapi_path(&route.path));
+            let operation = item.and_then(|item| match method.as_str() {
+                "GET" => item.get.as_ref(),
+                "POST" => item.post.as_ref(),
+                "PUT" => item.put.as_ref(),
+                "PATCH" => item.patch.as_ref(),
+                _ => item.delete.as_ref(),
+            });
+            match operation {
+                Some(_) => described += 1,
+                None => {
+                    missing.insert(format!("{method} {}", route.path));
+                }
+            }
+        }
+    }
+    let pending: BTreeSet<String> = PENDING.iter().map(|s| (*s).to_owned()).collect();
+    let newly_undescribed: Vec<&String> = missing.difference(&pending).collect();
+    let now_described: Vec<&String> = pending.difference(&missing).collect();
+    assert!(
+        newly_undescribed.is_empty(),
+        "routes the OpenAPI document does not describe: {newly_undescribed:#?}"
+    );
+    assert!(now_described.is_empty(), "described now; take them off PENDING: {now_described:#?}");
+    assert!(described >= 4, "{described}");
+}
+
+#[tokio::test]
+async fn every_described_operation_answers_errors_in_the_envelope_and_names_its_security() {
+    let doc = construct_gateway::openapi::document();
+    let json = serde_json::to_value(&doc).unwrap();
+    assert_eq!(json["openapi"], "3.1.0");
+    for (path, item) in json["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{method} {path}: a success answer");
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                }
+            }
+            assert!(operation.get("security").is_some(), "{method} {path}: public or not, say so");
+        }
+    }
+    // Every reference resolves.
+    let text = json.to_string();
+    for reference in text.split("\"$ref\":\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]) {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        assert!(json["components"]["schemas"].get(name).is_some(), "dangling {reference}");
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_served_to_readers_and_names_the_prefix() {
+    let h = harness(|_| {});
+    let (admin, _) = pair_first(&h).await;
+    let (status, _, body) = call(Method::GET, "/api/openapi.json").token(&admin).send_text(&h.router).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, construct_gateway::openapi::document_json(), "the committed form");
+    assert_error(
+        &call(Method::GET, "/api/openapi.json").send(&h.router).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    );
+
+    let h = harness(|l| {
+        l.config.gateway.path_prefix = Some("/construct".into());
+        l.config.gateway.require_pairing = false;
+    });
+    let (status, _, body) =
+        call(Method::GET, "/construct/api/openapi.json").from(LOCAL).send(&h.router).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["servers"][0]["url"], "/construct");
+}
