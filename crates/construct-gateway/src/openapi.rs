@@ -59,6 +59,7 @@ pub fn document() -> Document {
     let mut doc = construct_core::openapi::base(env!("CARGO_PKG_VERSION"));
     doc.merge(GatewayDoc::openapi());
     doc.merge(construct_api::ApiDoc::openapi());
+    doc.merge(construct_realtime::ApiDoc::openapi());
     doc
 }
 

@@ -57,11 +57,46 @@ fn checked(id: &str) -> Result<(), ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/canvas",
+    tag = "canvas",
+    operation_id = "list_canvases",
+    summary = "List the canvases holding content",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The ids of the canvases holding content.", body = crate::openapi::schemas::CanvasList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
     let canvases = state.0.canvas.list().await.map_err(store_error)?;
     Ok(Json(json!({ "canvases": canvases })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/canvas/{id}",
+    tag = "canvas",
+    operation_id = "get_canvas",
+    summary = "Read a canvas's current frame",
+    params(
+        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The current frame.", body = crate::openapi::schemas::CanvasCurrent),
+        (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas holds no content.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn get(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -73,6 +108,25 @@ pub(crate) async fn get(
     Ok(Json(json!({ "canvas_id": id, "frame": frame })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/canvas/{id}/history",
+    tag = "canvas",
+    operation_id = "get_canvas_history",
+    summary = "Read a canvas's recent frames",
+    params(
+        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The frames, oldest first, at most 50; none for an empty canvas.", body = crate::openapi::schemas::CanvasHistory),
+        (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn history(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -89,8 +143,10 @@ pub const FRAME_CSP: &str = "sandbox allow-scripts; default-src 'none'; script-s
      base-uri 'none'; frame-ancestors 'self'";
 
 /// Query of `GET /api/canvas/{id}/view`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ViewQuery {
+    /// A frame id from the canvas's history; the current frame when absent.
     frame: Option<String>,
 }
 
@@ -100,6 +156,27 @@ fn frame_not_found(id: &str) -> ApiError {
 
 /// `GET /api/canvas/{id}/view[?frame=]`: the current frame (or the named one from the history) as its own
 /// sandboxed document: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`.
+#[utoipa::path(
+    get,
+    path = "/api/canvas/{id}/view",
+    tag = "canvas",
+    operation_id = "view_canvas_frame",
+    summary = "Serve a frame as a sandboxed document of its own",
+    params(
+        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ViewQuery,
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The frame's content: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`. The CSP `sandbox` gives it an opaque origin (no cookies, no storage, no calls back as the viewer) however it is opened.", content((crate::openapi::schemas::FrameDocument = "text/html"), (crate::openapi::schemas::FrameDocument = "image/svg+xml"), (crate::openapi::schemas::FrameDocument = "text/plain")), headers(("Content-Security-Policy" = String, description = "`sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'`."), ("Cache-Control" = String, description = "`no-store`."), ("X-Content-Type-Options" = String, description = "`nosniff`."), ("X-Frame-Options" = String, description = "`SAMEORIGIN`."), ("Referrer-Policy" = String, description = "`no-referrer`."))),
+        (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas has no current frame, or no frame `frame` in its history.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn view(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -135,10 +212,13 @@ pub(crate) async fn view(
 }
 
 /// Body of `POST /api/canvas/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Render {
+    /// `html` (the default), `svg`, `markdown` or `text`.
     #[serde(default = "html")]
+    #[schema(default = "html")]
     content_type: String,
+    /// The content, at most 256 KiB.
     content: String,
 }
 
@@ -158,6 +238,30 @@ fn render_error(error: RenderError) -> ApiError {
     ApiError::new(status, code, error.to_string())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/canvas/{id}",
+    tag = "canvas",
+    operation_id = "render_canvas",
+    summary = "Render a frame on a canvas",
+    params(
+        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+    ),
+    request_body(content = Render, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Stored as the canvas's current frame and published as `canvas_updated`; live viewers get it.", body = crate::openapi::schemas::CanvasCurrent),
+        (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_CONTENT_TYPE`: a content type other than `html`, `svg`, `markdown` or `text`; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`CONTENT_TOO_LARGE`: content over 256 KiB; `PAYLOAD_TOO_LARGE`: the body is over the route's limit (twice the content limit plus 4 KiB).", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing or mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`CANVAS_LIMIT`: 100 canvases already hold content; `RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn render(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -169,6 +273,27 @@ pub(crate) async fn render(
     Ok((StatusCode::CREATED, Json(json!({ "canvas_id": id, "frame": frame }))).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/canvas/{id}",
+    tag = "canvas",
+    operation_id = "clear_canvas",
+    summary = "Clear a canvas and its history",
+    params(
+        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Removed (also when it held nothing); live viewers get a `clear` frame.", body = crate::openapi::schemas::CanvasCleared),
+        (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn clear(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,

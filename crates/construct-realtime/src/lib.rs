@@ -7,6 +7,7 @@
 //! - [`nodes`]: remote capability providers over `WS /ws/nodes`, and invoking them over REST;
 //! - [`sse`]: `GET /api/events`, the event bus as Server-Sent Events with ids, replay and lag notices;
 //! - [`terminal`]: a shell over `WS /ws/terminal`, opt-in, with an allowlisted environment;
+//! - [`openapi`]: this crate's part of the OpenAPI document ([`ApiDoc`]), the REST routes only;
 //! - [`ws`]: what every WebSocket shares (Origin check, per-client cap, bounded lag-aware outbox, pings,
 //!   idle timeout, meaningful close codes).
 //!
@@ -17,6 +18,7 @@ pub mod canvas;
 pub mod chat;
 pub mod coding_tools;
 pub mod nodes;
+pub mod openapi;
 pub mod session_queue;
 pub mod sessions_api;
 pub mod sse;
@@ -34,6 +36,7 @@ use construct_core::routes::{Access, RouteGroup};
 use construct_core::sessions::SessionStore;
 
 pub use chat::Attached;
+pub use openapi::ApiDoc;
 pub use session_queue::SessionQueue;
 pub use ws::WsPolicy;
 

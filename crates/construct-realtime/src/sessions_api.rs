@@ -95,6 +95,21 @@ fn summary(info: &SessionInfo) -> Value {
     v
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    tag = "sessions",
+    operation_id = "list_sessions",
+    summary = "List the dashboard's chat sessions",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The dashboard's sessions (`gw_` keys) and whether they outlive the process.", body = crate::openapi::schemas::SessionList),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
     let sessions = state.0.sessions.list(Some("gateway")).await.map_err(store_error)?;
     Ok(Json(json!({
@@ -103,6 +118,21 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/running",
+    tag = "sessions",
+    operation_id = "list_running_sessions",
+    summary = "List the sessions whose turn is running",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The sessions with a running turn.", body = crate::openapi::schemas::RunningSessions),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
     let sessions = state.0.sessions.list(Some("gateway")).await.map_err(store_error)?;
     let running: Vec<Value> = sessions
@@ -122,6 +152,25 @@ pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<V
     Ok(Json(json!({ "sessions": running })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages",
+    tag = "sessions",
+    operation_id = "get_session_messages",
+    summary = "Read a session's stored messages",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Every stored message, oldest first; an unknown session has none.", body = crate::openapi::schemas::SessionMessages),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn messages(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -135,6 +184,26 @@ pub(crate) async fn messages(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/state",
+    tag = "sessions",
+    operation_id = "get_session_state",
+    summary = "Read a session's turn state",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The turn state, with the running (or last failed) turn when there is one.", body = crate::openapi::schemas::SessionStateBody),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn session_state(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -152,11 +221,37 @@ pub(crate) async fn session_state(
 }
 
 /// Body of `PUT /api/sessions/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Rename {
+    /// The new name: 1-200 printable characters, trimmed.
     name: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    operation_id = "rename_session",
+    summary = "Rename a session",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    request_body(content = Rename, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Renamed.", body = crate::openapi::schemas::SessionRenamed),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_NAME`: an empty name, one over 200 characters, or one with control characters; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing or mistyped `name`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn rename(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -170,6 +265,28 @@ pub(crate) async fn rename(
     Ok(Json(json!({"session_id": id, "name": name})))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    operation_id = "delete_session",
+    summary = "Delete a session and its messages",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Deleted.", body = crate::openapi::schemas::SessionDeleted),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`SESSION_BUSY`: a turn is running in the session; cancel it first; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn delete(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -190,10 +307,12 @@ pub(crate) async fn delete(
 }
 
 /// Body of `POST /api/sessions/{id}/messages`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PushMessage {
+    /// `system`, `assistant` or `event` (context for the agent, like a system message).
     role: String,
+    /// 1 byte to 32 KiB, not blank.
     content: String,
 }
 
@@ -220,6 +339,31 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
 /// `POST /api/sessions/{id}/messages` (chat): stores a system, assistant or event message in the session and
 /// delivers it at once to every socket attached to it (`message {role, content}`, or `agent_event` for an
 /// event). 201 `{session_id, role, delivered}`.
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages",
+    tag = "sessions",
+    operation_id = "push_session_message",
+    summary = "Store a message in a session and send it to its sockets",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    request_body(content = PushMessage, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 201, description = "Stored and sent to every socket attached to the session (as `message {role, content}`, or `agent_event` for an event).", body = crate::openapi::schemas::MessagePushed),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_MESSAGE`: a role other than `system`, `assistant` or `event`, or content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn push_message(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,
@@ -252,15 +396,41 @@ pub(crate) async fn push_message(
 }
 
 /// Body of `POST /api/sessions/{id}/turns`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PushTurn {
+    /// What the session's user says: 1 byte to 32 KiB, not blank.
     content: String,
 }
 
 /// `POST /api/sessions/{id}/turns` (chat): an agent turn for the session as if its user had typed
 /// `content`, in the session's queue like any other, streaming to every socket attached to it. 202
 /// `{session_id, status: "accepted", attached}`; 409 `SESSION_BUSY` when the session's queue is full.
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/turns",
+    tag = "sessions",
+    operation_id = "push_session_turn",
+    summary = "Run an agent turn in a session as if its user had typed it",
+    params(
+        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+    ),
+    request_body(content = PushTurn, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 202, description = "Queued behind the session's other turns; its frames stream to every attached socket and its messages are stored.", body = crate::openapi::schemas::TurnAccepted),
+        (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`SESSION_BUSY`: the session's turn queue is full, or waiting for it timed out; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_MESSAGE`: content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn push_turn(
     State(state): State<RealtimeState>,
     Path(id): Path<String>,

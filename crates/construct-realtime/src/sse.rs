@@ -32,9 +32,11 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub const INVALID_LAST_EVENT_ID: ErrorCode = ErrorCode::new("INVALID_LAST_EVENT_ID");
 
 /// Query of `GET /api/events`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// Resume after this id (the `Last-Event-ID` header wins).
+    /// Resume after this event id, for `EventSource` polyfills that cannot set headers (the
+    /// `Last-Event-ID` header wins).
     pub last_event_id: Option<String>,
 }
 
@@ -119,6 +121,26 @@ fn stream_of(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "events",
+    operation_id = "stream_events",
+    summary = "Follow the event bus as Server-Sent Events",
+    params(
+        ("Last-Event-ID" = Option<String>, Header, nullable = false, description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
+        EventsQuery,
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A Server-Sent Events stream. Each frame has `id:` (increasing), `event:` (the type) and one `data:` line of JSON with `type`, `timestamp` and the event's fields. Resuming from an id older than the ring of 1024 events, or from before a restart, first gets a `reset` event; a slow reader gets `lagged {missed}`. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
+        (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn events(
     State(state): State<RealtimeState>,
     headers: HeaderMap,
@@ -130,6 +152,26 @@ pub(crate) async fn events(
 
 /// `GET /api/daemon/logs` (admin): the gateway's own log lines, as `log` events with the same ids, replay
 /// and lag rules; a new subscriber first gets the lines the ring still holds.
+#[utoipa::path(
+    get,
+    path = "/api/daemon/logs",
+    tag = "events",
+    operation_id = "stream_daemon_logs",
+    summary = "Follow the gateway's own log lines as Server-Sent Events",
+    params(
+        ("Last-Event-ID" = Option<String>, Header, nullable = false, description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
+        EventsQuery,
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A Server-Sent Events stream of `log` events (`data:` is `{type, line, level, target, timestamp}`) from a ring of 2000 lines, with the same ids, replay and `lagged` notices as `/api/events`; without a resume point, the lines the ring holds come first. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
+        (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn daemon_logs(
     State(state): State<RealtimeState>,
     headers: HeaderMap,
