@@ -119,10 +119,8 @@ fn disposition(kind: &str, path: &Path) -> HeaderValue {
         (status = 206, description = "The requested `Range` of the file.", content_type = "*/*", body = crate::openapi::schemas::FileBytes),
         (status = 304, description = "Not modified since `If-Modified-Since` / `If-None-Match`."),
         (status = 400, description = "`INVALID_LOCATION`: `location` is empty, relative, not a valid `file://` URI, or not a regular file.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `OUTSIDE_ARTIFACT_ROOTS`: the file is outside the artifact roots (after canonicalisation).", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no file at `location`.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
         (status = 416, description = "`BAD_REQUEST`: the `Range` cannot be satisfied; `Content-Range` gives the length.", body = construct_core::openapi::ErrorBody),
     )

@@ -60,9 +60,7 @@ fn bad_query(message: String) -> ApiError {
     responses(
         (status = 200, description = "Matching entries.", body = crate::openapi::schemas::AuditList),
         (status = 400, description = "`INVALID_QUERY`: `limit` outside 1-1000, an unknown `event_type`, a `since` that is not RFC 3339, or an unknown parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -102,9 +100,7 @@ async fn list(
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
         (status = 200, description = "The outcome.", body = crate::openapi::schemas::AuditVerification),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -159,10 +159,8 @@ fn checked_slug(slug: &str) -> Result<(), ApiError> {
     responses(
         (status = 200, description = "The registry's `GET /api/v1/search` answer, as is.", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `q` not 1-200 characters, or `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -190,10 +188,8 @@ pub(crate) async fn search(
     responses(
         (status = 200, description = "The registry's `GET /api/v1/skills?sort=trending` answer, as is (`q` is not used here).", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -224,10 +220,8 @@ pub(crate) async fn trending(
     responses(
         (status = 200, description = "The registry's detail JSON plus `skill_md`: the `SKILL.md` text, or null when it has none (a non-object detail comes as `{skill, skill_md}`).", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -268,13 +262,11 @@ pub(crate) async fn skill(
     responses(
         (status = 201, description = "Installed as a `skilldef` item named after the slug.", body = crate::openapi::schemas::ClawHubInstalled),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: the skill is installed already; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_SKILL`: `SKILL.md` is empty, over 256 KiB or not UTF-8; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly; `CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

@@ -319,11 +319,9 @@ pub async fn diagnose(
     responses(
         (status = 200, description = "Every finding and the counts by severity.", body = crate::openapi::schemas::DoctorReport),
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY` (POST only): an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS` (POST only): a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED` (POST only): the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -113,10 +113,8 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     responses(
         (status = 200, description = "Kumiho's JSON answer, passed through (list answers cached 30 s).", body = serde_json::Value),
         (status = 400, description = "`INVALID_PATH`: `..`, `//`, a backslash or `%2e`/`%2f`/`%5c`/`%00` in the path; `BAD_REQUEST`: Kumiho refused the query.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: not a Kumiho path the gateway serves, or nothing there.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly; `RESPONSE_TOO_LARGE`: Kumiho's answer is over 8 MiB.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

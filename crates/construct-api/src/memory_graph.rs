@@ -75,9 +75,7 @@ fn space_of(kref: &str) -> String {
     responses(
         (status = 200, description = "The graph; an unknown project is an empty graph.", body = crate::openapi::schemas::MemoryGraph),
         (status = 400, description = "`INVALID_QUERY`: a bad `limit`, `sort` or `project`.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

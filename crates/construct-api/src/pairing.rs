@@ -311,7 +311,6 @@ struct Minted {
     responses(
         (status = 200, description = "The new code (`Cache-Control: no-store`).", body = Minted),
         (status = 400, description = "`INVALID_JSON` (the body is not JSON) or `INVALID_IDEMPOTENCY_KEY`.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE` (the credential lacks `admin`), `ORIGIN_NOT_ALLOWED` (a session cookie from a foreign origin), or `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

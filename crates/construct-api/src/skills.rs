@@ -80,9 +80,7 @@ fn skill_json(item: &Item, revision: Option<&Revision>, content: String) -> Valu
     responses(
         (status = 200, description = "The page; `content` is a 200-character preview of the description.", body = crate::openapi::schemas::SkillPage),
         (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -114,10 +112,8 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The skill, from its published (else latest) revision, with the full `SKILL.md` body.", body = crate::openapi::schemas::SkillEnvelope),
         (status = 400, description = "`INVALID_KREF`: not a kref of this kind.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -204,13 +200,11 @@ pub(crate) async fn create_skill<'a>(
     responses(
         (status = 201, description = "Created; the body is the revision's own `SKILL.md` file.", body = crate::openapi::schemas::SkillEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: a skill with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or oversized field (`content` up to 256 KiB), or more than 30 tags; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -238,14 +232,12 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The skill with its new published revision and body.", body = crate::openapi::schemas::SkillEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or oversized field (`content` up to 256 KiB), or more than 30 tags; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -273,14 +265,12 @@ pub(crate) async fn update(
     responses(
         (status = 200, description = "The skill.", body = crate::openapi::schemas::SkillEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit; `PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -306,12 +296,10 @@ pub(crate) async fn deprecate(
     responses(
         (status = 204, description = "Deleted, files removed."),
         (status = 400, description = "`INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

@@ -44,6 +44,48 @@ impl Modify for Common {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("construct_session"))),
         );
         components.schemas.insert("ErrorBody".to_owned(), <ErrorBody as utoipa::PartialSchema>::schema());
+        standard_answers(openapi);
+    }
+}
+
+/// The 401 every authenticated operation can answer.
+const UNAUTHORIZED: &str = "`UNAUTHORIZED`: no valid bearer token or session cookie.";
+/// The 429 of the API rate limit, which every authenticated operation shares.
+const RATE_LIMITED: &str =
+    "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.";
+
+/// An error answer in the envelope.
+pub fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::content::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// Gives every operation that takes the bearer scheme the answers the guard gives before any handler
+/// runs (401, and the API rate limit's 429), unless the operation describes them itself: the handlers'
+/// annotations then list only what is particular to them.
+fn standard_answers(openapi: &mut OpenApi) {
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let authenticated = operation.security.as_ref().is_some_and(|requirements| {
+                serde_json::to_value(requirements).is_ok_and(|v| {
+                    v.as_array().is_some_and(|all| all.iter().any(|r| r.get(BEARER).is_some()))
+                })
+            });
+            if authenticated {
+                let responses = &mut operation.responses.responses;
+                responses.entry("401".to_owned()).or_insert_with(|| error_response(UNAUTHORIZED));
+                responses.entry("429".to_owned()).or_insert_with(|| error_response(RATE_LIMITED));
+            }
+        }
     }
 }
 

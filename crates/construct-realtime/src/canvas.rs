@@ -66,9 +66,7 @@ fn checked(id: &str) -> Result<(), ApiError> {
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
         (status = 200, description = "The ids of the canvases holding content.", body = crate::openapi::schemas::CanvasList),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -90,10 +88,8 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     responses(
         (status = 200, description = "The current frame.", body = crate::openapi::schemas::CanvasCurrent),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas holds no content.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -121,9 +117,7 @@ pub(crate) async fn get(
     responses(
         (status = 200, description = "The frames, oldest first, at most 50; none for an empty canvas.", body = crate::openapi::schemas::CanvasHistory),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -170,10 +164,8 @@ fn frame_not_found(id: &str) -> ApiError {
     responses(
         (status = 200, description = "The frame's content: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`. The CSP `sandbox` gives it an opaque origin (no cookies, no storage, no calls back as the viewer) however it is opened.", content((crate::openapi::schemas::FrameDocument = "text/html"), (crate::openapi::schemas::FrameDocument = "image/svg+xml"), (crate::openapi::schemas::FrameDocument = "text/plain")), headers(("Content-Security-Policy" = String, description = "`sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'`."), ("Cache-Control" = String, description = "`no-store`."), ("X-Content-Type-Options" = String, description = "`nosniff`."), ("X-Frame-Options" = String, description = "`SAMEORIGIN`."), ("Referrer-Policy" = String, description = "`no-referrer`."))),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas has no current frame, or no frame `frame` in its history.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -252,7 +244,6 @@ fn render_error(error: RenderError) -> ApiError {
     responses(
         (status = 201, description = "Stored as the canvas's current frame and published as `canvas_updated`; live viewers get it.", body = crate::openapi::schemas::CanvasCurrent),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_CONTENT_TYPE`: a content type other than `html`, `svg`, `markdown` or `text`; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`CONTENT_TOO_LARGE`: content over 256 KiB; `PAYLOAD_TOO_LARGE`: the body is over the route's limit (twice the content limit plus 4 KiB).", body = construct_core::openapi::ErrorBody),
@@ -286,11 +277,9 @@ pub(crate) async fn render(
     responses(
         (status = 200, description = "Removed (also when it held nothing); live viewers get a `clear` frame.", body = crate::openapi::schemas::CanvasCleared),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

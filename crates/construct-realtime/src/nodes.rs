@@ -303,9 +303,7 @@ async fn on_frame(state: &RealtimeState, connection: u64, outbox: &Outbox, text:
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
         (status = 200, description = "The connected nodes, by id.", body = crate::openapi::schemas::NodeList),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -352,14 +350,12 @@ fn empty_args() -> Value {
     responses(
         (status = 200, description = "The node's answer (`success` false when the node reported a failure).", body = crate::openapi::schemas::Invocation),
         (status = 400, description = "`UNKNOWN_CAPABILITY`: the node does not advertise this capability; `INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NODE_NOT_FOUND`: no connected node has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a blank, missing or mistyped `capability`, or a mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`NODE_DISCONNECTED`: the node disconnected before answering.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
         (status = 504, description = "`NODE_TIMEOUT`: the node did not answer within `[nodes] invoke_timeout_secs`.", body = construct_core::openapi::ErrorBody),

@@ -104,9 +104,7 @@ fn summary(info: &SessionInfo) -> Value {
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
         (status = 200, description = "The dashboard's sessions (`gw_` keys) and whether they outlive the process.", body = crate::openapi::schemas::SessionList),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -127,9 +125,7 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
         (status = 200, description = "The sessions with a running turn.", body = crate::openapi::schemas::RunningSessions),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -165,9 +161,7 @@ pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<V
     responses(
         (status = 200, description = "Every stored message, oldest first; an unknown session has none.", body = crate::openapi::schemas::SessionMessages),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -197,10 +191,8 @@ pub(crate) async fn messages(
     responses(
         (status = 200, description = "The turn state, with the running (or last failed) turn when there is one.", body = crate::openapi::schemas::SessionStateBody),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -241,14 +233,12 @@ pub(crate) struct Rename {
     responses(
         (status = 200, description = "Renamed.", body = crate::openapi::schemas::SessionRenamed),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_NAME`: an empty name, one over 200 characters, or one with control characters; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped `name`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -278,12 +268,10 @@ pub(crate) async fn rename(
     responses(
         (status = 200, description = "Deleted.", body = crate::openapi::schemas::SessionDeleted),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: a turn is running in the session; cancel it first; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -353,14 +341,12 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
     responses(
         (status = 201, description = "Stored and sent to every socket attached to the session (as `message {role, content}`, or `agent_event` for an event).", body = crate::openapi::schemas::MessagePushed),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_MESSAGE`: a role other than `system`, `assistant` or `event`, or content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -420,14 +406,12 @@ pub(crate) struct PushTurn {
     responses(
         (status = 202, description = "Queued behind the session's other turns; its frames stream to every attached socket and its messages are stored.", body = crate::openapi::schemas::TurnAccepted),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: the session's turn queue is full, or waiting for it timed out; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_MESSAGE`: content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

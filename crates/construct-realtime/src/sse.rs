@@ -135,9 +135,7 @@ fn stream_of(
     responses(
         (status = 200, description = "A Server-Sent Events stream. Each frame has `id:` (increasing), `event:` (the type) and one `data:` line of JSON with `type`, `timestamp` and the event's fields. Resuming from an id older than the ring of 1024 events, or from before a restart, first gets a `reset` event; a slow reader gets `lagged {missed}`. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -166,9 +164,7 @@ pub(crate) async fn events(
     responses(
         (status = 200, description = "A Server-Sent Events stream of `log` events (`data:` is `{type, line, level, target, timestamp}`) from a ring of 2000 lines, with the same ids, replay and `lagged` notices as `/api/events`; without a resume point, the lines the ring holds come first. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
