@@ -60,6 +60,8 @@ pub fn document() -> Document {
     doc.merge(GatewayDoc::openapi());
     doc.merge(construct_api::ApiDoc::openapi());
     doc.merge(construct_realtime::ApiDoc::openapi());
+    doc.merge(construct_mcp::ApiDoc::openapi());
+    doc.merge(construct_webhooks::ApiDoc::openapi());
     doc
 }
 

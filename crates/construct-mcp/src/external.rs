@@ -15,7 +15,7 @@ use serde::Deserialize;
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to reach a server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// Streamable HTTP at `url`.

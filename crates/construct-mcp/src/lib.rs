@@ -7,18 +7,22 @@
 //! - [`sessions`]: MCP session tokens (hashed, expiring, never stored);
 //! - [`discovery`]: `<data-dir>/mcp.json` and [`discovery::discover`];
 //! - [`routes`]: `/api/mcp/discovery`, `/api/mcp/health`, `/api/mcp/session`, `/api/mcp/session/{id}/events`,
-//!   `/api/mcp/call`, and `WS /ws/mcp/events`, which relays a session's event stream through [`sse`].
+//!   `/api/mcp/call`, and `WS /ws/mcp/events`, which relays a session's event stream through [`sse`];
+//! - [`openapi`]: this crate's part of the gateway's OpenAPI document ([`ApiDoc`]).
 //!
 //! Invariants: the MCP listener binds loopback only; tokens exist only as hashes and only in this process;
 //! a tool reaches the gateway's state only through core traits.
 
 pub mod discovery;
 pub mod external;
+pub mod openapi;
 pub mod routes;
 pub mod server;
 pub mod sessions;
 pub mod sse;
 pub mod tools;
+
+pub use openapi::ApiDoc;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};

@@ -42,6 +42,21 @@ fn unavailable() -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, MCP_UNAVAILABLE, "The MCP server is not running")
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/mcp/discovery",
+    tag = "mcp",
+    operation_id = "get_mcp_discovery",
+    summary = "Whether the MCP server runs, from its discovery file",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`{available: true, url, pid, health}` when `<data-dir>/mcp.json` names a live process that answers, else `{available: false, reason}`.", body = crate::openapi::schemas::McpDiscovery),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn discovery(State(state): State<McpState>) -> Json<Value> {
     Json(match discover(&state.0.data_dir, &state.0.http).await {
         Ok((found, health)) => {
@@ -52,6 +67,21 @@ pub(crate) async fn discovery(State(state): State<McpState>) -> Json<Value> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/mcp/health",
+    tag = "mcp",
+    operation_id = "get_mcp_health",
+    summary = "The MCP listener's health",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The MCP listener's own `/health` answer.", body = crate::openapi::schemas::McpHealth),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`MCP_UNAVAILABLE`: the MCP server is not running or does not answer within 5 s; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn health(State(state): State<McpState>) -> Result<Json<Value>, ApiError> {
     let url = state.url().ok_or_else(unavailable)?;
     let answer = state
@@ -65,6 +95,29 @@ pub(crate) async fn health(State(state): State<McpState>) -> Result<Json<Value>,
     answer.json().await.map(Json).map_err(|_| unavailable())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/mcp/session",
+    tag = "mcp",
+    operation_id = "create_mcp_session",
+    summary = "Mint an MCP session token for the caller",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The session and its token, shown once (`Cache-Control: no-store`): the token is kept only as a hash, lives `[mcp] session_ttl_secs` and dies with the gateway.", body = crate::openapi::schemas::McpSession,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`; `TOO_MANY_SESSIONS`: `[mcp] max_sessions` are open (`Retry-After: 60`).", body = construct_core::openapi::ErrorBody),
+        (status = 500, description = "`INTERNAL_ERROR`: the system random source failed.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`MCP_UNAVAILABLE`: the MCP server is not running; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn session(
     State(state): State<McpState>,
     Caller(caller): Caller,
@@ -90,6 +143,26 @@ pub(crate) async fn session(
     Ok(([(http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/mcp/session/{id}/events",
+    tag = "mcp",
+    operation_id = "stream_mcp_session_events",
+    summary = "Follow an MCP session's progress as Server-Sent Events",
+    params(
+        ("id" = String, Path, description = "The session id, as `POST /api/mcp/session` minted it for this principal."),
+    ),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "A Server-Sent Events stream (`X-Accel-Buffering: no`): one `data:` line of JSON `{token, progress, total?, message?, tool?, timestamp}` per progress step of the session's tool calls; a reader that fell behind gets `event: lagged` with `{missed}`. It ends when the gateway stops.", content_type = "text/event-stream", body = crate::openapi::schemas::ProgressStream),
+        (status = 400, description = "`INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`SESSION_NOT_FOUND`: no such session, it expired, or another principal minted it.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn session_events(
     State(state): State<McpState>,
     Caller(caller): Caller,
@@ -104,16 +177,47 @@ pub(crate) async fn session_events(
 }
 
 /// Body of `POST /api/mcp/call`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CallBody {
+    /// The tool's name.
     tool: String,
+    /// Its arguments, an object (absent or `null`: none).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     arguments: Value,
+    /// A session of the caller's to report progress to.
     #[serde(default)]
+    #[schema(nullable = false)]
     session_id: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/mcp/call",
+    tag = "mcp",
+    operation_id = "call_mcp_tool",
+    summary = "Run an MCP tool in process",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+    ),
+    request_body(content = CallBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`{tool, result}`: the tool's result; progress went to the session when it is the caller's.", body = crate::openapi::schemas::McpCallResult),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`UNKNOWN_TOOL`: the server has no such tool; `NOT_FOUND`: the item the tool was asked for does not exist; `SESSION_NOT_FOUND`: `session_id` names no session of the caller's.", body = construct_core::openapi::ErrorBody),
+        (status = 408, description = "`REQUEST_TIMEOUT`: the call ran past this route's 120 s.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 512 KiB.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing or mistyped `tool`, or an unknown field; `INVALID_ARGUMENTS`: `arguments` is not an object, or the tool refuses them; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 502, description = "`TOOL_FAILED`: the tool ran and failed.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn call(
     State(state): State<McpState>,
     Caller(caller): Caller,
@@ -260,6 +364,21 @@ fn relay(
 }
 
 /// `GET /api/mcp/servers` (admin): the configured external servers, header names only.
+#[utoipa::path(
+    get,
+    path = "/api/mcp/servers",
+    tag = "mcp",
+    operation_id = "list_mcp_servers",
+    summary = "List the configured external MCP servers",
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`[[mcp.servers]]` with header names only (their values never leave the gateway), and `[mcp] allow_stdio`.", body = crate::openapi::schemas::ExternalServers),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn servers(State(state): State<McpState>) -> Json<Value> {
     let external = state.external();
     let servers: Vec<Value> = external
@@ -271,23 +390,35 @@ pub(crate) async fn servers(State(state): State<McpState>) -> Json<Value> {
 }
 
 /// Body of `POST /api/mcp/servers/test`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TestBody {
+    /// The server's name, 1 to 100 characters; alone, it names a configured server to test.
     name: String,
+    /// How to reach it (default `http`).
     #[serde(default)]
+    #[schema(nullable = false)]
     transport: Option<crate::external::Transport>,
+    /// Its Streamable HTTP endpoint (http; http or https).
     #[serde(default)]
+    #[schema(nullable = false)]
     url: Option<String>,
+    /// Headers to send (http).
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
+    /// The command to run (stdio).
     #[serde(default)]
+    #[schema(nullable = false)]
     command: Option<String>,
+    /// Its arguments (stdio).
     #[serde(default)]
     args: Vec<String>,
+    /// Its environment (stdio).
     #[serde(default)]
     env: std::collections::BTreeMap<String, String>,
+    /// How long the test may take, in milliseconds: 100 to 10 000 (default 10 000).
     #[serde(default)]
+    #[schema(nullable = false)]
     timeout_ms: Option<u64>,
 }
 
@@ -299,6 +430,29 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
 /// `timeout_ms` (at most 10 s). A request naming only a configured server tests it with its configured
 /// headers (which never travel to the client). 422 `INVALID_FIELD` for a request that cannot be tested;
 /// otherwise 200 `{ok: true, tool_count, tools, latency_ms}` or `{ok: false, error, latency_ms}`.
+#[utoipa::path(
+    post,
+    path = "/api/mcp/servers/test",
+    tag = "mcp",
+    operation_id = "test_mcp_server",
+    summary = "Connect to an MCP server and list its tools",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+    ),
+    request_body(content = TestBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The test ran: `{ok: true, tool_count, tools, latency_ms}`, or `{ok: false, error, latency_ms}` when the server could not be reached, initialized or listed.", body = crate::openapi::schemas::ServerTest),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `STDIO_DISABLED`: a stdio server, unless `[mcp] allow_stdio = true`.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_FIELD`: no name (or one over 100 characters), no `url` for http and no configured server of that name, a `url` that is not an http(s) URL, or no `command` for stdio; `INVALID_BODY`: an unknown field or transport; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+    )
+)]
 pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> Result<Json<Value>, ApiError> {
     use crate::external::{Target, Transport, probe};
     let body: TestBody = from_json_slice(&body)?;

@@ -239,7 +239,24 @@ impl Shared {
     }
 }
 
-async fn whatsapp_verify(
+#[utoipa::path(
+    get,
+    path = "/whatsapp",
+    tag = "channels",
+    operation_id = "verify_whatsapp_webhook",
+    summary = "Answer WhatsApp Cloud's verification handshake",
+    params(WhatsAppVerifyQuery),
+    security(()),
+    responses(
+        (status = 200, description = "The handshake passed: `hub.challenge`, echoed as `text/plain`.", content_type = "text/plain", body = String),
+        (status = 400, description = "`MISSING_CHALLENGE`: no `hub.challenge` to echo; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`VERIFICATION_FAILED`: `hub.mode` is not `subscribe`, or `hub.verify_token` is not the configured `verify_token` (compared in constant time).", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the WhatsApp channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn whatsapp_verify(
     State(state): State<ChannelsState>,
     Query(query): Query<WhatsAppVerifyQuery>,
 ) -> Result<Response, ApiError> {
@@ -251,7 +268,30 @@ async fn whatsapp_verify(
     echo(query.challenge)
 }
 
-async fn whatsapp(
+#[utoipa::path(
+    post,
+    path = "/whatsapp",
+    tag = "channels",
+    operation_id = "receive_whatsapp_delivery",
+    summary = "Receive a WhatsApp Cloud delivery",
+    params(
+        ("X-Hub-Signature-256" = String, Header, description = "`sha256=<hex HMAC-SHA256(app_secret, raw body)>`: the prefix is case-sensitive and the MAC exactly 32 bytes."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "WhatsApp Cloud's webhook payload: the text messages of `entry[].changes[].value.messages[]` are queued (the wamid is kept for threading the reply)."),
+    security(()),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\",\"accepted\":n}`: the delivery is verified and its messages that pass the allowlist and self/bot filters are queued; `n` counts those newly queued (a retry of a delivery already seen is acknowledged with 0 and never answered twice).", body = crate::openapi::schemas::ChannelAccepted),
+        (status = 400, description = "`INVALID_JSON`: the verified body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`INVALID_SIGNATURE`: `X-Hub-Signature-256` is missing, malformed, truncated or wrong.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the WhatsApp channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn whatsapp(
     State(state): State<ChannelsState>,
     headers: HeaderMap,
     body: Bytes,
@@ -263,7 +303,24 @@ async fn whatsapp(
     state.0.accept(Channel::WhatsApp, parse::whatsapp(&payload, &c.allow)).await
 }
 
-async fn wati_verify(
+#[utoipa::path(
+    get,
+    path = "/wati",
+    tag = "channels",
+    operation_id = "verify_wati_webhook",
+    summary = "Answer WATI's verification handshake",
+    params(WatiVerifyQuery),
+    security(()),
+    responses(
+        (status = 200, description = "The handshake passed: `hub.challenge`, echoed as `text/plain`.", content_type = "text/plain", body = String),
+        (status = 400, description = "`MISSING_CHALLENGE`: no `hub.challenge` to echo; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`VERIFICATION_FAILED`: `hub.verify_token` is not the configured `verify_token` (compared in constant time).", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the WATI channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn wati_verify(
     State(state): State<ChannelsState>,
     Query(query): Query<WatiVerifyQuery>,
 ) -> Result<Response, ApiError> {
@@ -287,7 +344,31 @@ fn url_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
         .into_iter()
 }
 
-async fn wati(
+#[utoipa::path(
+    post,
+    path = "/wati",
+    tag = "channels",
+    operation_id = "receive_wati_delivery",
+    summary = "Receive a WATI delivery",
+    params(
+        ("X-Wati-Secret" = Option<String>, Header, nullable = false, description = "The configured `webhook_secret` (constant time); when absent, the `token` query value is checked instead."),
+        ("token" = Option<String>, Query, nullable = false, description = "The configured `webhook_secret`, for a WATI that cannot send headers; ignored when `X-Wati-Secret` is sent."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "WATI's webhook payload: text from `text`, `message.text` or `message.body`; the account's own messages are skipped."),
+    security(()),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\",\"accepted\":n}`: the delivery is verified and its messages that pass the allowlist and self/bot filters are queued; `n` counts those newly queued (a retry of a delivery already seen is acknowledged with 0 and never answered twice).", body = crate::openapi::schemas::ChannelAccepted),
+        (status = 400, description = "`INVALID_JSON`: the verified body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`INVALID_SIGNATURE`: neither `X-Wati-Secret` nor `token` is the configured `webhook_secret`.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the WATI channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn wati(
     State(state): State<ChannelsState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -309,7 +390,31 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-async fn linq(
+#[utoipa::path(
+    post,
+    path = "/linq",
+    tag = "channels",
+    operation_id = "receive_linq_delivery",
+    summary = "Receive a Linq delivery",
+    params(
+        ("X-Webhook-Timestamp" = String, Header, description = "Unix seconds; within 300 s of the gateway's clock."),
+        ("X-Webhook-Signature" = String, Header, description = "hex HMAC-SHA256(signing_secret, `\"{timestamp}.{body}\"`), optionally prefixed `sha256=`."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "Linq's webhook event: `message.received` events from others are queued, their text parts joined."),
+    security(()),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\",\"accepted\":n}`: the delivery is verified and its messages that pass the allowlist and self/bot filters are queued; `n` counts those newly queued (a retry of a delivery already seen is acknowledged with 0 and never answered twice).", body = crate::openapi::schemas::ChannelAccepted),
+        (status = 400, description = "`INVALID_JSON`: the verified body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`INVALID_SIGNATURE`: `X-Webhook-Timestamp` is missing or more than 300 s away, or `X-Webhook-Signature` is missing, malformed or wrong.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the Linq channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn linq(
     State(state): State<ChannelsState>,
     headers: HeaderMap,
     body: Bytes,
@@ -327,7 +432,31 @@ async fn linq(
     state.0.accept(Channel::Linq, parse::linq(&payload, &c.allow)).await
 }
 
-async fn nextcloud_talk(
+#[utoipa::path(
+    post,
+    path = "/nextcloud-talk",
+    tag = "channels",
+    operation_id = "receive_nextcloud_talk_delivery",
+    summary = "Receive a Nextcloud Talk bot delivery",
+    params(
+        ("X-Nextcloud-Talk-Random" = String, Header, description = "The random string the signature covers."),
+        ("X-Nextcloud-Talk-Signature" = String, Header, description = "hex HMAC-SHA256(webhook_secret, random + raw body)."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "Nextcloud Talk's bot payload: an ActivityStreams `Create`/`Note`, or a legacy `message`; bots and applications are skipped."),
+    security(()),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\",\"accepted\":n}`: the delivery is verified and its messages that pass the allowlist and self/bot filters are queued; `n` counts those newly queued (a retry of a delivery already seen is acknowledged with 0 and never answered twice).", body = crate::openapi::schemas::ChannelAccepted),
+        (status = 400, description = "`INVALID_JSON`: the verified body is not JSON.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`INVALID_SIGNATURE`: `X-Nextcloud-Talk-Random` or `X-Nextcloud-Talk-Signature` is missing, or the signature is malformed or wrong.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the Nextcloud Talk channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn nextcloud_talk(
     State(state): State<ChannelsState>,
     headers: HeaderMap,
     body: Bytes,
@@ -383,7 +512,28 @@ pub fn gmail_notification(envelope: &Value) -> Option<GmailNotification> {
     })
 }
 
-async fn gmail(
+#[utoipa::path(
+    post,
+    path = "/webhook/gmail",
+    tag = "channels",
+    operation_id = "receive_gmail_push",
+    summary = "Receive a Gmail push notification",
+    params(
+        ("Authorization" = String, Header, description = "`Bearer <webhook_secret>` of `[channels_config.gmail_push]`, as the Pub/Sub push subscription sends it; a shared secret, not a gateway token."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "A Pub/Sub push envelope `{message: {data: <base64 JSON {emailAddress, historyId}>, messageId?}, subscription?}`."),
+    security(()),
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\"}`: a `gmail_notification` event `{email_address, history_id, message_id}` was published.", body = crate::openapi::schemas::GmailAccepted),
+        (status = 400, description = "`INVALID_JSON`: the verified body is not JSON; `INVALID_ENVELOPE`: not a Pub/Sub envelope whose base64 `message.data` is JSON with `emailAddress` and `historyId`.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`INVALID_SIGNATURE`: `Authorization` is not `Bearer <webhook_secret>` (constant time).", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`CHANNEL_NOT_CONFIGURED`: the Gmail push channel is off.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+pub(crate) async fn gmail(
     State(state): State<ChannelsState>,
     headers: HeaderMap,
     body: Bytes,

@@ -98,7 +98,36 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     if valid { Ok(Some(id.to_owned())) } else { Err(invalid()) }
 }
 
-async fn generic(
+#[utoipa::path(
+    post,
+    path = "/webhook",
+    tag = "webhook",
+    operation_id = "send_webhook_message",
+    summary = "Send a prompt and wait for the agent's answer",
+    params(
+        ("X-Webhook-Secret" = Option<String>, Header, nullable = false, description = "Required, and compared in constant time, when `[channels_config.webhook] secret` is set."),
+        ("X-Session-Id" = Option<String>, Header, nullable = false, description = "Keeps a conversation across calls: 1-128 characters of `A-Za-z0-9._:-`."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+    ),
+    request_body(content = WebhookBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The agent's answer, after the whole turn.", body = crate::openapi::schemas::WebhookAnswer),
+        (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_SESSION_ID`: `X-Session-Id` is not 1-128 characters of `A-Za-z0-9._:-`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie; `INVALID_SIGNATURE`: `X-Webhook-Secret` is missing or wrong while `[channels_config.webhook] secret` is set (checked before the body is read).", body = construct_core::openapi::ErrorBody),
+        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
+        (status = 408, description = "`REQUEST_TIMEOUT`: the turn ran past the provider's `timeout_secs` plus 5 s.", body = construct_core::openapi::ErrorBody),
+        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a missing, non-string or empty `message`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: the webhook rate limit, the lockout after repeated bad tokens, or the model provider rate limiting; see `Retry-After`.", body = construct_core::openapi::ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+        (status = 502, description = "`AGENT_ERROR`: the agent could not answer; provider details stay in the log.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`NOT_READY`: the session's history cannot be loaded; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 504, description = "`AGENT_TIMEOUT`: the agent ran out of time.", body = construct_core::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn generic(
     State(state): State<WebhookState>,
     headers: HeaderMap,
     body: Bytes,

@@ -10,34 +10,41 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Body of the generic `POST /webhook`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub struct WebhookBody {
-    /// The user's message.
+    /// The user's message; not empty.
     pub message: String,
 }
 
 /// Query of WhatsApp's verification handshake (`GET /whatsapp`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WhatsAppVerifyQuery {
     /// Must be `subscribe`.
     #[serde(rename = "hub.mode")]
+    #[param(nullable = false)]
     pub mode: Option<String>,
     /// Must equal the configured verify token.
     #[serde(rename = "hub.verify_token")]
+    #[param(nullable = false)]
     pub verify_token: Option<String>,
     /// Echoed back on success.
     #[serde(rename = "hub.challenge")]
+    #[param(nullable = false)]
     pub challenge: Option<String>,
 }
 
 /// Query of WATI's verification handshake (`GET /wati`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WatiVerifyQuery {
     /// Must equal the configured verify token (upstream checked nothing).
     #[serde(rename = "hub.verify_token")]
+    #[param(nullable = false)]
     pub verify_token: Option<String>,
     /// Echoed back on success.
     #[serde(rename = "hub.challenge")]
+    #[param(nullable = false)]
     pub challenge: Option<String>,
 }
 
