@@ -150,7 +150,7 @@ pub(crate) struct Decision {
     operation_id = "decide_approval",
     summary = "Approve or reject the step a run is waiting on",
     params(
-        ("run_id" = String, Path, description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`."),
+        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     request_body(content = Decision, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),

@@ -313,7 +313,7 @@ pub(crate) async fn list(
     operation_id = "get_workflow_run",
     summary = "A run with its steps",
     params(
-        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -365,7 +365,7 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
     operation_id = "delete_workflow_run",
     summary = "Delete a run and its files",
     params(
-        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -537,7 +537,7 @@ pub(crate) async fn run(
     operation_id = "retry_workflow_run",
     summary = "Request a retry of a failed or cancelled run",
     params(
-        ("run_id" = String, Path, description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; only `cwd` may be set (a retry keeps the run's inputs)."),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -663,7 +663,7 @@ pub fn runlog_dir(state: &ApiState) -> PathBuf {
     summary = "An agent's run log, summarised or listed",
     params(
         ActivityQuery,
-        ("agent_id" = String, Path, description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("agent_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(

@@ -82,7 +82,7 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     operation_id = "get_canvas",
     summary = "Read a canvas's current frame",
     params(
-        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -111,7 +111,7 @@ pub(crate) async fn get(
     operation_id = "get_canvas_history",
     summary = "Read a canvas's recent frames",
     params(
-        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -157,7 +157,7 @@ fn frame_not_found(id: &str) -> ApiError {
     operation_id = "view_canvas_frame",
     summary = "Serve a frame as a sandboxed document of its own",
     params(
-        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
         ViewQuery,
     ),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -237,7 +237,7 @@ fn render_error(error: RenderError) -> ApiError {
     operation_id = "render_canvas",
     summary = "Render a frame on a canvas",
     params(
-        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
     request_body(content = Render, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -271,7 +271,7 @@ pub(crate) async fn render(
     operation_id = "clear_canvas",
     summary = "Clear a canvas and its history",
     params(
-        ("id" = String, Path, description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
+        ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(

@@ -155,7 +155,7 @@ pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<V
     operation_id = "get_session_messages",
     summary = "Read a session's stored messages",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -185,7 +185,7 @@ pub(crate) async fn messages(
     operation_id = "get_session_state",
     summary = "Read a session's turn state",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -226,7 +226,7 @@ pub(crate) struct Rename {
     operation_id = "rename_session",
     summary = "Rename a session",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = Rename, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -262,7 +262,7 @@ pub(crate) async fn rename(
     operation_id = "delete_session",
     summary = "Delete a session and its messages",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -334,7 +334,7 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
     operation_id = "push_session_message",
     summary = "Store a message in a session and send it to its sockets",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = PushMessage, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -399,7 +399,7 @@ pub(crate) struct PushTurn {
     operation_id = "push_session_turn",
     summary = "Run an agent turn in a session as if its user had typed it",
     params(
-        ("id" = String, Path, description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
+        ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = PushTurn, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
