@@ -50,11 +50,10 @@ fn words(value: &Value, default: &[&str]) -> Vec<String> {
     operation_id = "channel_event",
     summary = "Publish a channel event; a human_approval_request is kept until decided",
     request_body(content = Object, content_type = "application/json", description = "Any JSON object, published as `channel_event {payload}`. With `type: human_approval_request`, `run_id` and `step_id` (`[A-Za-z0-9._-]{1,128}`) are required; `workflow_name`, `content.title`, `content.message`, `approve_keywords` and `reject_keywords` are read."),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Published.", body = crate::openapi::schemas::ChannelEventAccepted),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
@@ -119,10 +118,9 @@ pub(crate) async fn channel_event(
     tag = "approvals",
     operation_id = "list_approvals",
     summary = "Approvals waiting for a decision",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Waiting approvals.", body = crate::openapi::schemas::ApprovalList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -153,11 +151,10 @@ pub(crate) struct Decision {
         ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     request_body(content = Decision, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Decided; `human_approval_resolved` is published for the operator.", body = crate::openapi::schemas::ApprovalDecided),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`APPROVAL_NOT_FOUND`: no approval is waiting for the run (or it was decided already).", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

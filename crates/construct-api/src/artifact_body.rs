@@ -113,7 +113,7 @@ fn disposition(kind: &str, path: &Path) -> HeaderValue {
     operation_id = "artifact_body",
     summary = "The bytes of an artifact stored under an artifact root",
     params(Location),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The file, streamed; `X-Content-Type-Options: nosniff`, `Content-Security-Policy: default-src 'none'; sandbox`, `Cache-Control: private, max-age=60`; HTML, SVG, XML and JavaScript as `Content-Disposition: attachment`, anything else `inline`.", content_type = "*/*", body = crate::openapi::schemas::FileBytes),
         (status = 206, description = "The requested `Range` of the file.", content_type = "*/*", body = crate::openapi::schemas::FileBytes),

@@ -56,11 +56,10 @@ fn bad_query(message: String) -> ApiError {
     operation_id = "list_audit",
     summary = "Audit log entries, newest first",
     params(ListQuery),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Matching entries.", body = crate::openapi::schemas::AuditList),
         (status = 400, description = "`INVALID_QUERY`: `limit` outside 1-1000, an unknown `event_type`, a `since` that is not RFC 3339, or an unknown parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -97,10 +96,9 @@ async fn list(
     tag = "audit",
     operation_id = "verify_audit",
     summary = "Check the audit log's hash chain",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The outcome.", body = crate::openapi::schemas::AuditVerification),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -75,10 +75,9 @@ pub struct CliCache(tokio::sync::Mutex<Option<(Instant, Value)>>);
     tag = "catalog",
     operation_id = "list_tools",
     summary = "The agent tools this gateway serves (none yet)",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "An empty list with the reason.", body = crate::openapi::schemas::ToolList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -148,10 +147,9 @@ fn status(active: bool) -> &'static str {
     tag = "catalog",
     operation_id = "list_integrations",
     summary = "The integrations this gateway has",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Every integration, `Active` or `Available`.", body = crate::openapi::schemas::IntegrationList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -172,10 +170,9 @@ pub(crate) async fn integrations(State(state): State<ApiState>) -> Json<Value> {
     tag = "catalog",
     operation_id = "integration_settings",
     summary = "Each integration's setting, by name",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "By integration name.", body = crate::openapi::schemas::IntegrationSettings),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -255,10 +252,9 @@ async fn discover() -> Value {
     tag = "catalog",
     operation_id = "list_cli_tools",
     summary = "Known command-line tools found on the gateway's PATH",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The tools found, with versions (one discovery reused for 10 minutes).", body = crate::openapi::schemas::CliToolList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -155,11 +155,10 @@ fn checked_slug(slug: &str) -> Result<(), ApiError> {
     operation_id = "clawhub_search",
     summary = "Search the ClawHub registry",
     params(SearchQuery),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The registry's `GET /api/v1/search` answer, as is.", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `q` not 1-200 characters, or `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -184,11 +183,10 @@ pub(crate) async fn search(
     operation_id = "clawhub_trending",
     summary = "Trending skills on ClawHub",
     params(SearchQuery),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The registry's `GET /api/v1/skills?sort=trending` answer, as is (`q` is not used here).", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -216,11 +214,10 @@ pub(crate) async fn trending(
     params(
         ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The registry's detail JSON plus `skill_md`: the `SKILL.md` text, or null when it has none (a non-object detail comes as `{skill, skill_md}`).", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -258,11 +255,10 @@ pub(crate) async fn skill(
     params(
         ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 201, description = "Installed as a `skilldef` item named after the slug.", body = crate::openapi::schemas::ClawHubInstalled),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_PATH`: a malformed slug; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: the skill is installed already; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),

@@ -109,11 +109,10 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
     params(
         ("path" = String, Path, description = "The Kumiho path; it may contain slashes. One of `projects`, `spaces`, `items`, `items/by-kref`, `items/fulltext-search`, `revisions`, `revisions/by-kref`, `revisions/latest`, `artifacts`, `artifacts/by-kref`, `edges`, `bundles/members`. The query string is passed to Kumiho as is."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Kumiho's JSON answer, passed through (list answers cached 30 s).", body = serde_json::Value),
         (status = 400, description = "`INVALID_PATH`: `..`, `//`, a backslash or `%2e`/`%2f`/`%5c`/`%00` in the path; `BAD_REQUEST`: Kumiho refused the query.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: not a Kumiho path the gateway serves, or nothing there.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly; `RESPONSE_TOO_LARGE`: Kumiho's answer is over 8 MiB.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),

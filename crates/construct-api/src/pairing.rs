@@ -307,7 +307,7 @@ struct Minted {
     operation_id = "initiate_pairing",
     summary = "Mint a pairing code, optionally fixing the next device's scopes",
     request_body(content = Option<InitiateRequest>, content_type = "application/json", description = "Optional; an empty body mints a code with the default scopes."),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The new code (`Cache-Control: no-store`).", body = Minted),
         (status = 400, description = "`INVALID_JSON` (the body is not JSON) or `INVALID_IDEMPOTENCY_KEY`.", body = construct_core::openapi::ErrorBody),

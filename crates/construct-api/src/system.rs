@@ -26,10 +26,9 @@ use crate::ApiState;
     tag = "system",
     operation_id = "get_config",
     summary = "The effective configuration, secrets masked",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The configuration as TOML, every secret printed as `********`.", body = crate::openapi::schemas::ConfigText),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -47,10 +46,9 @@ pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>,
     tag = "system",
     operation_id = "list_channels",
     summary = "The messaging channels and whether each is on",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Every channel.", body = crate::openapi::schemas::ChannelList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -74,10 +72,9 @@ pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
     tag = "system",
     operation_id = "component_health",
     summary = "The health of the store and Kumiho",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Each component's state (a failing component is reported here, not as an error status).", body = crate::openapi::schemas::HealthAnswer),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -111,10 +108,9 @@ pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
     tag = "system",
     operation_id = "cost",
     summary = "Model usage and its cost",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Usage for this process, the UTC day and the UTC month.", body = crate::openapi::schemas::CostAnswer),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -226,11 +222,10 @@ fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str
     operation_id = "put_config",
     summary = "Replace the configuration file",
     request_body(content = String, content_type = "application/toml", description = "The new configuration file as TOML (any content type is accepted). A value printed as `********` keeps the value the file holds there."),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Written; `applied` took effect at once, `restart_required` at the next start.", body = crate::openapi::schemas::ConfigSaved),
         (status = 400, description = "`INVALID_TOML`: the body is not UTF-8 TOML; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFIG_NOT_WRITABLE`: the gateway has no configuration file to write, or the file on disk is not TOML; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_CONFIG`: a value the gateway would refuse (`key` names it), unknown keys (`unknown` lists them), or a masked value inside an array the file does not match; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),

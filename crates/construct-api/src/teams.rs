@@ -213,11 +213,10 @@ async fn team_json(state: &ApiState, item: &Item) -> Result<Value, ApiError> {
     operation_id = "list_teams",
     summary = "A page of teams",
     params(ListQuery),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page (`q` is not used here).", body = crate::openapi::schemas::TeamPage),
         (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -246,11 +245,10 @@ pub(crate) async fn list(
     params(
         ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The team.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_KREF`: not a bundle kref.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -400,11 +398,10 @@ async fn publish_summary(
     operation_id = "create_team",
     summary = "Create a team",
     request_body(content = TeamBody, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 201, description = "Created.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: a team with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
@@ -456,11 +453,10 @@ pub(crate) async fn create(
         ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
     ),
     request_body(content = TeamBody, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The team; only its own edges were replaced.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref, or a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
@@ -505,11 +501,10 @@ pub(crate) async fn update(
     params(
         ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
@@ -538,11 +533,10 @@ pub(crate) async fn delete(
     operation_id = "deprecate_team",
     summary = "Deprecate or restore a team",
     request_body(content = crate::agents::Deprecate, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Done.", body = crate::openapi::schemas::SuccessAnswer),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

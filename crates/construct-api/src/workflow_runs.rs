@@ -258,11 +258,10 @@ pub(crate) struct RunsQuery {
     operation_id = "list_workflow_runs",
     summary = "A page of workflow runs, newest first",
     params(RunsQuery),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page.", body = crate::openapi::schemas::RunPage),
         (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` (or `limit`) outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -315,11 +314,10 @@ pub(crate) async fn list(
     params(
         ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The run; steps in the pinned definition's order, else by id.", body = crate::openapi::schemas::RunEnvelope),
         (status = 400, description = "`INVALID_PATH`: a malformed `run_id`.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -367,11 +365,10 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
     params(
         ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 204, description = "Deleted; `workflow_run_deleted` is published."),
         (status = 400, description = "`INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
@@ -472,11 +469,10 @@ async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> 
         ("name" = String, Path, description = "The workflow's name (slugified to its item name)."),
     ),
     request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; an empty body is no inputs and no `cwd`."),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 202, description = "The run request is recorded, tagged `pending`, for the operator.", body = crate::openapi::schemas::RunRequested),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a name with no letter or digit; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`WORKFLOW_NOT_FOUND`: no such workflow, or it is deprecated.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
@@ -540,11 +536,10 @@ pub(crate) async fn run(
         ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; only `cwd` may be set (a retry keeps the run's inputs)."),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 202, description = "The retry request is recorded for the operator.", body = crate::openapi::schemas::RetryRequested),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`RUN_NOT_RETRYABLE`: the run neither failed nor was cancelled; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
@@ -596,10 +591,9 @@ pub(crate) async fn retry(
     tag = "workflow-runs",
     operation_id = "workflow_dashboard",
     summary = "Counts and recent runs for the workflow overview",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The overview.", body = crate::openapi::schemas::DashboardEnvelope),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -665,11 +659,10 @@ pub fn runlog_dir(state: &ApiState) -> PathBuf {
         ActivityQuery,
         ("agent_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "`view=summary` (the default): the summary; any other view: its entries.", body = crate::openapi::schemas::AgentActivity),
         (status = 400, description = "`INVALID_PATH`: a malformed `agent_id`; `INVALID_QUERY`: an unknown `view`, or `limit` outside 1-500.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_LOG_NOT_FOUND`: the agent has no run log.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

@@ -68,22 +68,33 @@ pub fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::opena
         .into()
 }
 
+/// The 403 of a route group that needs `scope` (the role its security requirement names).
+fn forbidden(scope: &str) -> String {
+    format!(
+        "`FORBIDDEN_SCOPE`: the credential lacks the `{scope}` scope; `ORIGIN_NOT_ALLOWED`: a session cookie \
+         sent from a foreign origin."
+    )
+}
+
 /// Gives every operation that takes the bearer scheme the answers the guard gives before any handler
-/// runs (401, and the API rate limit's 429), unless the operation describes them itself: the handlers'
-/// annotations then list only what is particular to them.
+/// runs, unless the operation describes them itself: 401, the API rate limit's 429, and, when its
+/// security requirement names the scope it needs (`security(("bearer" = ["admin"]), ...)`), the 403 for a
+/// credential without it. The handlers' annotations then list only what is particular to them.
 fn standard_answers(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
-            let authenticated = operation.security.as_ref().is_some_and(|requirements| {
-                serde_json::to_value(requirements).is_ok_and(|v| {
-                    v.as_array().is_some_and(|all| all.iter().any(|r| r.get(BEARER).is_some()))
-                })
-            });
-            if authenticated {
-                let responses = &mut operation.responses.responses;
-                responses.entry("401".to_owned()).or_insert_with(|| error_response(UNAUTHORIZED));
-                responses.entry("429".to_owned()).or_insert_with(|| error_response(RATE_LIMITED));
+            let requirements = serde_json::to_value(&operation.security).unwrap_or_default();
+            let Some(bearer) = requirements.as_array().and_then(|all| all.iter().find_map(|r| r.get(BEARER)))
+            else {
+                continue;
+            };
+            let scope = bearer.as_array().and_then(|roles| roles.first()).and_then(|r| r.as_str());
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".to_owned()).or_insert_with(|| error_response(UNAUTHORIZED));
+            responses.entry("429".to_owned()).or_insert_with(|| error_response(RATE_LIMITED));
+            if let Some(scope) = scope {
+                responses.entry("403".to_owned()).or_insert_with(|| error_response(&forbidden(scope)));
             }
         }
     }
@@ -109,4 +120,53 @@ pub fn base(version: &str) -> OpenApi {
         .build();
     Common.modify(&mut openapi);
     openapi
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::Modify;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{OpenApiBuilder, ResponseBuilder};
+
+    use super::*;
+
+    fn operation(security: Option<SecurityRequirement>, with_403: bool) -> PathItem {
+        let mut builder = OperationBuilder::new().response("200", ResponseBuilder::new().description("ok"));
+        if with_403 {
+            builder = builder.response("403", ResponseBuilder::new().description("own words"));
+        }
+        if let Some(security) = security {
+            builder = builder.security(security);
+        }
+        PathItem::new(HttpMethod::Get, builder.build())
+    }
+
+    #[test]
+    fn the_guards_answers_are_added_where_they_apply_and_never_over_a_routes_own() {
+        let mut doc = OpenApiBuilder::new()
+            .paths(
+                PathsBuilder::new()
+                    .path("/scoped", operation(Some(SecurityRequirement::new(BEARER, ["admin"])), false))
+                    .path("/own", operation(Some(SecurityRequirement::new(BEARER, ["read"])), true))
+                    .path(
+                        "/no-role",
+                        operation(Some(SecurityRequirement::new(BEARER, Vec::<String>::new())), false),
+                    )
+                    .path("/public", operation(Some(SecurityRequirement::default()), false)),
+            )
+            .build();
+        Common.modify(&mut doc);
+        let json = serde_json::to_value(&doc).unwrap_or_default();
+        let responses = |path: &str| json["paths"][path]["get"]["responses"].clone();
+        let scoped = responses("/scoped");
+        assert!(scoped["401"].is_object() && scoped["429"].is_object());
+        assert!(scoped["403"]["description"].as_str().is_some_and(|d| d.contains("lacks the `admin` scope")));
+        assert_eq!(responses("/own")["403"]["description"], "own words", "a route's own 403 stays");
+        let no_role = responses("/no-role");
+        assert!(no_role["401"].is_object() && no_role.get("403").is_none(), "no scope named, no 403 guessed");
+        let public = responses("/public");
+        assert!(public.get("401").is_none() && public.get("429").is_none(), "public routes get nothing");
+        assert!(json["components"]["schemas"]["ErrorBody"].is_object());
+    }
 }

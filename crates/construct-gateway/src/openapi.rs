@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use construct_core::openapi::Common;
 use http::header;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
@@ -46,6 +47,7 @@ pub struct ReadyBody {
         serve,
     ),
     components(schemas(HealthBody, ReadyBody)),
+    modifiers(&Common),
     tags(
         (name = "probes", description = "Liveness and readiness, for load balancers and orchestrators."),
         (name = "metrics", description = "Prometheus metrics."),
@@ -77,12 +79,9 @@ pub fn document_json() -> String {
     get,
     path = "/api/openapi.json",
     tag = "meta",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The OpenAPI 3.1 document.", body = Object),
-        (status = 401, description = "`UNAUTHORIZED`.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: needs `read`.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn serve(State(prefix): State<Arc<str>>) -> Response {

@@ -48,12 +48,9 @@ fn unavailable() -> ApiError {
     tag = "mcp",
     operation_id = "get_mcp_discovery",
     summary = "Whether the MCP server runs, from its discovery file",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "`{available: true, url, pid, health}` when `<data-dir>/mcp.json` names a live process that answers, else `{available: false, reason}`.", body = crate::openapi::schemas::McpDiscovery),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -73,12 +70,9 @@ pub(crate) async fn discovery(State(state): State<McpState>) -> Json<Value> {
     tag = "mcp",
     operation_id = "get_mcp_health",
     summary = "The MCP listener's health",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The MCP listener's own `/health` answer.", body = crate::openapi::schemas::McpHealth),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`MCP_UNAVAILABLE`: the MCP server is not running or does not answer within 5 s; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -104,13 +98,11 @@ pub(crate) async fn health(State(state): State<McpState>) -> Result<Json<Value>,
     params(
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "The session and its token, shown once (`Cache-Control: no-store`): the token is kept only as a hash, lives `[mcp] session_ttl_secs` and dies with the gateway.", body = crate::openapi::schemas::McpSession,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`; `TOO_MANY_SESSIONS`: `[mcp] max_sessions` are open (`Retry-After: 60`).", body = construct_core::openapi::ErrorBody),
@@ -152,14 +144,11 @@ pub(crate) async fn session(
     params(
         ("id" = String, Path, description = "The session id, as `POST /api/mcp/session` minted it for this principal."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "A Server-Sent Events stream (`X-Accel-Buffering: no`): one `data:` line of JSON `{token, progress, total?, message?, tool?, timestamp}` per progress step of the session's tool calls; a reader that fell behind gets `event: lagged` with `{missed}`. It ends when the gateway stops.", content_type = "text/event-stream", body = crate::openapi::schemas::ProgressStream),
         (status = 400, description = "`INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no such session, it expired, or another principal minted it.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -202,18 +191,15 @@ struct CallBody {
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
     ),
     request_body(content = CallBody, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "`{tool, result}`: the tool's result; progress went to the session when it is the caller's.", body = crate::openapi::schemas::McpCallResult),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`UNKNOWN_TOOL`: the server has no such tool; `NOT_FOUND`: the item the tool was asked for does not exist; `SESSION_NOT_FOUND`: `session_id` names no session of the caller's.", body = construct_core::openapi::ErrorBody),
         (status = 408, description = "`REQUEST_TIMEOUT`: the call ran past this route's 120 s.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 512 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped `tool`, or an unknown field; `INVALID_ARGUMENTS`: `arguments` is not an object, or the tool refuses them; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`TOOL_FAILED`: the tool ran and failed.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -370,12 +356,9 @@ fn relay(
     tag = "mcp",
     operation_id = "list_mcp_servers",
     summary = "List the configured external MCP servers",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "`[[mcp.servers]]` with header names only (their values never leave the gateway), and `[mcp] allow_stdio`.", body = crate::openapi::schemas::ExternalServers),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -440,16 +423,14 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
     ),
     request_body(content = TestBody, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The test ran: `{ok: true, tool_count, tools, latency_ms}`, or `{ok: false, error, latency_ms}` when the server could not be reached, initialized or listed.", body = crate::openapi::schemas::ServerTest),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `STDIO_DISABLED`: a stdio server, unless `[mcp] allow_stdio = true`.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_FIELD`: no name (or one over 100 characters), no `url` for http and no configured server of that name, a `url` that is not an http(s) URL, or no `command` for stdio; `INVALID_BODY`: an unknown field or transport; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]

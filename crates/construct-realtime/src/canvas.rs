@@ -63,10 +63,9 @@ fn checked(id: &str) -> Result<(), ApiError> {
     tag = "canvas",
     operation_id = "list_canvases",
     summary = "List the canvases holding content",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The ids of the canvases holding content.", body = crate::openapi::schemas::CanvasList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -84,11 +83,10 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     params(
         ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The current frame.", body = crate::openapi::schemas::CanvasCurrent),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas holds no content.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -113,11 +111,10 @@ pub(crate) async fn get(
     params(
         ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The frames, oldest first, at most 50; none for an empty canvas.", body = crate::openapi::schemas::CanvasHistory),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -160,11 +157,10 @@ fn frame_not_found(id: &str) -> ApiError {
         ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
         ViewQuery,
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The frame's content: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`. The CSP `sandbox` gives it an opaque origin (no cookies, no storage, no calls back as the viewer) however it is opened.", content((crate::openapi::schemas::FrameDocument = "text/html"), (crate::openapi::schemas::FrameDocument = "image/svg+xml"), (crate::openapi::schemas::FrameDocument = "text/plain")), headers(("Content-Security-Policy" = String, description = "`sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'`."), ("Cache-Control" = String, description = "`no-store`."), ("X-Content-Type-Options" = String, description = "`nosniff`."), ("X-Frame-Options" = String, description = "`SAMEORIGIN`."), ("Referrer-Policy" = String, description = "`no-referrer`."))),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas has no current frame, or no frame `frame` in its history.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -240,11 +236,10 @@ fn render_error(error: RenderError) -> ApiError {
         ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
     request_body(content = Render, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 201, description = "Stored as the canvas's current frame and published as `canvas_updated`; live viewers get it.", body = crate::openapi::schemas::CanvasCurrent),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_CONTENT_TYPE`: a content type other than `html`, `svg`, `markdown` or `text`; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`CONTENT_TOO_LARGE`: content over 256 KiB; `PAYLOAD_TOO_LARGE`: the body is over the route's limit (twice the content limit plus 4 KiB).", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
@@ -273,11 +268,10 @@ pub(crate) async fn render(
     params(
         ("id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The canvas id, `[A-Za-z0-9_.-]{1,128}`, not `.` or `..`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "Removed (also when it held nothing); live viewers get a `clear` frame.", body = crate::openapi::schemas::CanvasCleared),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),

@@ -300,10 +300,9 @@ async fn on_frame(state: &RealtimeState, connection: u64, outbox: &Outbox, text:
     tag = "nodes",
     operation_id = "list_nodes",
     summary = "List the connected nodes and their capabilities",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The connected nodes, by id.", body = crate::openapi::schemas::NodeList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -346,11 +345,10 @@ fn empty_args() -> Value {
         ("id" = String, Path, description = "The node id."),
     ),
     request_body(content = Invoke, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The node's answer (`success` false when the node reported a failure).", body = crate::openapi::schemas::Invocation),
         (status = 400, description = "`UNKNOWN_CAPABILITY`: the node does not advertise this capability; `INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NODE_NOT_FOUND`: no connected node has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

@@ -101,10 +101,9 @@ fn summary(info: &SessionInfo) -> Value {
     tag = "sessions",
     operation_id = "list_sessions",
     summary = "List the dashboard's chat sessions",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The dashboard's sessions (`gw_` keys) and whether they outlive the process.", body = crate::openapi::schemas::SessionList),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -122,10 +121,9 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     tag = "sessions",
     operation_id = "list_running_sessions",
     summary = "List the sessions whose turn is running",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The sessions with a running turn.", body = crate::openapi::schemas::RunningSessions),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -157,11 +155,10 @@ pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<V
     params(
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Every stored message, oldest first; an unknown session has none.", body = crate::openapi::schemas::SessionMessages),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -187,11 +184,10 @@ pub(crate) async fn messages(
     params(
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The turn state, with the running (or last failed) turn when there is one.", body = crate::openapi::schemas::SessionStateBody),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -229,11 +225,10 @@ pub(crate) struct Rename {
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = Rename, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "Renamed.", body = crate::openapi::schemas::SessionRenamed),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_NAME`: an empty name, one over 200 characters, or one with control characters; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
@@ -264,11 +259,10 @@ pub(crate) async fn rename(
     params(
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "Deleted.", body = crate::openapi::schemas::SessionDeleted),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: a turn is running in the session; cancel it first; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
@@ -337,11 +331,10 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = PushMessage, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 201, description = "Stored and sent to every socket attached to the session (as `message {role, content}`, or `agent_event` for an event).", body = crate::openapi::schemas::MessagePushed),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
@@ -402,11 +395,10 @@ pub(crate) struct PushTurn {
         ("id" = String, Path, pattern = "^[A-Za-z0-9_-]{1,128}$", description = "The session id, `[A-Za-z0-9_-]{1,128}`."),
     ),
     request_body(content = PushTurn, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 202, description = "Queued behind the session's other turns; its frames stream to every attached socket and its messages are stored.", body = crate::openapi::schemas::TurnAccepted),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: the session's turn queue is full, or waiting for it timed out; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

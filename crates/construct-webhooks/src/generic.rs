@@ -110,12 +110,11 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
     ),
     request_body(content = WebhookBody, content_type = "application/json"),
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
         (status = 200, description = "The agent's answer, after the whole turn.", body = crate::openapi::schemas::WebhookAnswer),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_SESSION_ID`: `X-Session-Id` is not 1-128 characters of `A-Za-z0-9._:-`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie; `INVALID_SIGNATURE`: `X-Webhook-Secret` is missing or wrong while `[channels_config.webhook] secret` is set (checked before the body is read).", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `chat` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin.", body = construct_core::openapi::ErrorBody),
         (status = 408, description = "`REQUEST_TIMEOUT`: the turn ran past the provider's `timeout_secs` plus 5 s.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),

@@ -32,13 +32,10 @@ pub async fn render(state: &MetricsState) -> Response {
     get,
     path = "/metrics",
     tag = "metrics",
-    security(("bearer" = []), ("session_cookie" = [])),
+    security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "OpenMetrics text (`application/openmetrics-text; version=1.0.0`).",
             body = String, content_type = "application/openmetrics-text"),
-        (status = 401, description = "`UNAUTHORIZED`.", body = construct_core::openapi::ErrorBody),
-        (status = 403, description = "`FORBIDDEN_SCOPE`: needs `admin`.", body = construct_core::openapi::ErrorBody),
-        (status = 429, description = "`RATE_LIMITED`.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub async fn metrics(State(state): State<MetricsState>) -> Response {
