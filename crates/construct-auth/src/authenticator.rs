@@ -61,7 +61,8 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    /// An authenticator for `[gateway]`: 10 wrong tokens within 60 s lock a client out for 300 s.
+    /// An authenticator for `[gateway]`: `max_failed_token_attempts` wrong tokens within 60 s lock a client
+    /// out for 300 s.
     pub fn new(store: Arc<dyn DeviceStore>, audit: Arc<dyn AuditLog>, gateway: &GatewayConfig) -> Self {
         Self {
             store,
@@ -69,7 +70,7 @@ impl Authenticator {
             require_pairing: gateway.require_pairing,
             allow_query_token: gateway.allow_query_token,
             lockout: Arc::new(FailureLockout::new(
-                10,
+                gateway.max_failed_token_attempts,
                 Duration::from_secs(60),
                 Duration::from_secs(300),
                 gateway.effective_rate_limit_max_keys(),

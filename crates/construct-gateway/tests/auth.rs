@@ -270,6 +270,15 @@ async fn api_rate_limit_and_wrong_token_lockout() {
     let other =
         call(Method::GET, "/api/status").token("cgw_wrong").from("198.51.100.21:1").send(&h.router).await;
     assert_error(&other, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+
+    // `max_failed_token_attempts` moves the threshold.
+    let h = harness(|l| l.config.gateway.max_failed_token_attempts = 3);
+    for _ in 0..3 {
+        let got = call(Method::GET, "/api/status").token("cgw_wrong").send(&h.router).await;
+        assert_error(&got, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+    let got = call(Method::GET, "/api/status").token("cgw_wrong").send(&h.router).await;
+    assert_error(&got, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
 }
 
 #[tokio::test]

@@ -145,6 +145,9 @@ pub struct GatewayConfig {
     /// Accept `?token=` as a credential, for clients that cannot set headers (a browser opening a
     /// WebSocket). Off because query strings end up in logs.
     pub allow_query_token: bool,
+    /// Wrong bearer tokens from one client within 60 s after which that client is refused with 429 for
+    /// 300 s (a valid token is still honoured); at least 1.
+    pub max_failed_token_attempts: u32,
     /// `[gateway.pairing]`: the one-time code and brute-force protection.
     pub pairing: PairingConfig,
     /// `[gateway.websocket]`: limits every WebSocket shares.
@@ -320,6 +323,7 @@ impl Default for GatewayConfig {
             max_connections: MAX_CONNECTIONS_DEFAULT,
             api_rate_limit_per_minute: 600,
             allow_query_token: false,
+            max_failed_token_attempts: 10,
             pairing: PairingConfig::default(),
             websocket: WebSocketConfig::default(),
             tls: TlsConfig::default(),

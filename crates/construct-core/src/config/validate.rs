@@ -82,6 +82,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         }
     }
     for (key, value) in [
+        ("gateway.max_failed_token_attempts", u64::from(g.max_failed_token_attempts)),
         ("gateway.pairing.code_ttl_secs", p.code_ttl_secs),
         ("gateway.pairing.max_failed_attempts", u64::from(p.max_failed_attempts)),
         ("gateway.pairing.lockout_secs", p.lockout_secs),
@@ -453,6 +454,12 @@ mod tests {
         assert_eq!(validate(&config), Ok(()));
         config.provider.echo_delay_ms = 10_001;
         assert_eq!(key_of(validate(&config)), "provider.echo_delay_ms");
+    }
+
+    #[test]
+    fn the_token_lockout_needs_a_threshold() {
+        assert_eq!(with(|g| g.max_failed_token_attempts = 1), Ok(()));
+        assert_eq!(key_of(with(|g| g.max_failed_token_attempts = 0)), "gateway.max_failed_token_attempts");
     }
 
     #[test]
