@@ -98,7 +98,8 @@ fn schemathesis() -> anyhow::Result<PathBuf> {
 /// published skill: search and trending lists, the detail document and its `SKILL.md`.
 fn fake_clawhub() -> anyhow::Result<SocketAddr> {
     async fn search(Query(q): Query<HashMap<String, String>>) -> Response {
-        let results = json!([{"slug": "pdf-tools", "displayName": "PDF Tools", "summary": "Read PDFs", "score": 0.9}]);
+        let results =
+            json!([{"slug": "pdf-tools", "displayName": "PDF Tools", "summary": "Read PDFs", "score": 0.9}]);
         axum::Json(json!({"results": results, "q": q.get("q")})).into_response()
     }
     async fn list() -> Response {
@@ -186,7 +187,11 @@ impl Drop for Gateway {
     }
 }
 
-fn start_gateway(binary: &Path, scratch: &Path, clawhub: SocketAddr) -> anyhow::Result<(Gateway, SocketAddr)> {
+fn start_gateway(
+    binary: &Path,
+    scratch: &Path,
+    clawhub: SocketAddr,
+) -> anyhow::Result<(Gateway, SocketAddr)> {
     let port = free_port()?;
     let config = scratch.join("gateway.toml");
     // Rate limits and lockouts out of reach: the fuzzer is one client sending thousands of requests, many
@@ -240,12 +245,13 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let settings = workspace_root().join("xtask").join("api-fuzz");
     // Two passes: everything but `PUT /api/config`, then that alone, since a configuration it manages to
     // save (an empty table, say) changes the gateway every later request would meet.
-    let passes: [(&str, &[&str]); 2] = [
-        ("every operation but PUT /api/config", &["--exclude-operation-id", "put_config"]),
-        ("PUT /api/config", &["--include-operation-id", "put_config"]),
+    // Extra arguments (filters, say) go to the first pass only: filters would widen the second.
+    let passes: [(&str, &[&str], &[String]); 2] = [
+        ("every operation but PUT /api/config", &["--exclude-operation-id", "put_config"], &options.extra),
+        ("PUT /api/config", &["--include-operation-id", "put_config"], &[]),
     ];
     let mut failed = Vec::new();
-    for (name, filter) in passes {
+    for (name, filter, extra) in passes {
         let mut command = Command::new(&schemathesis);
         command
             .current_dir(&work)
@@ -266,7 +272,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         if let Some(seconds) = options.max_time {
             command.args(["--max-time", &seconds.to_string()]);
         }
-        command.args(&options.extra);
+        command.args(extra);
         eprintln!("$ schemathesis run docs/api/openapi.json --seed {} ({name})", options.seed);
         let status = command.status().context("running schemathesis")?;
         if !status.success() {

@@ -100,6 +100,59 @@ fn standard_answers(openapi: &mut OpenApi) {
     }
 }
 
+/// The `Idempotency-Key` header of a route that replays repeated requests (`X-Idempotency-Key` also works).
+/// The gateway trims it and refuses an empty one, or one over 255 bytes, with 400 `INVALID_IDEMPOTENCY_KEY`.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // Describes a header the idempotency layer reads; never built.
+pub struct IdempotencyKey {
+    /// Replays the stored answer to a repeated request: 1 to 255 visible ASCII characters (spaces and
+    /// tabs around them are trimmed).
+    #[param(
+        rename = "Idempotency-Key",
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[\t ]*[!-~]([\t -~]*[!-~])?[\t ]*$"
+    )]
+    idempotency_key: Option<String>,
+}
+
+/// One event of a `text/event-stream` answer, as a JSON Schema for its parsed fields (OpenAPI 3.1 has no
+/// item schema for streams, and tools such as schemathesis check each event against the media type's
+/// schema): `event`, when sent, is one of `events` (any name when empty); `id`, when sent, a decimal event
+/// id; `data` a JSON text of the shape `data` gives, as `contentMediaType`/`contentSchema` (validated by
+/// JSON Schema 2020-12 tools).
+pub fn sse_event(
+    description: &str,
+    events: &[&str],
+    data: serde_json::Value,
+) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let mut data_field =
+        ObjectBuilder::new().schema_type(Type::String).content_media_type("application/json").build();
+    // `contentSchema` is a JSON Schema keyword utoipa does not model; its extensions map is where such
+    // keywords go.
+    data_field.extensions.get_or_insert_with(Default::default).insert("contentSchema".to_owned(), data);
+    let mut event = ObjectBuilder::new().schema_type(Type::String);
+    if !events.is_empty() {
+        event = event.enum_values(Some(events.iter().copied()));
+    }
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]+$"))
+                .description(Some("The event id `Last-Event-ID` resumes after.")),
+        )
+        .property("event", event)
+        .property("data", data_field)
+        .required("data")
+        .into()
+}
+
 /// The document's frame: title, version, license, and the shared components; the route crates' parts are
 /// merged into it.
 pub fn base(version: &str) -> OpenApi {
@@ -168,5 +221,40 @@ mod tests {
         let public = responses("/public");
         assert!(public.get("401").is_none() && public.get("429").is_none(), "public routes get nothing");
         assert!(json["components"]["schemas"]["ErrorBody"].is_object());
+    }
+
+    #[test]
+    fn an_event_stream_schema_describes_one_event_with_its_json_data() {
+        let data = serde_json::json!({"type": "object", "required": ["missed"]});
+        let named =
+            serde_json::to_value(sse_event("one", &["log", "lagged"], data.clone())).unwrap_or_default();
+        assert_eq!(named["type"], "object");
+        assert_eq!(named["required"], serde_json::json!(["data"]), "only data is always sent");
+        assert_eq!(named["properties"]["event"]["enum"], serde_json::json!(["log", "lagged"]));
+        assert_eq!(named["properties"]["id"]["pattern"], "^[0-9]+$");
+        let field = &named["properties"]["data"];
+        assert_eq!(
+            (field["type"].as_str(), field["contentMediaType"].as_str()),
+            (Some("string"), Some("application/json"))
+        );
+        assert_eq!(field["contentSchema"], data, "a keyword, not an x- extension");
+        let any = serde_json::to_value(sse_event("any", &[], data)).unwrap_or_default();
+        assert!(any["properties"]["event"].get("enum").is_none(), "no names: any event name");
+    }
+
+    #[test]
+    fn the_idempotency_header_is_described_with_the_limits_the_layer_enforces() {
+        use utoipa::IntoParams;
+        let params = serde_json::to_value(IdempotencyKey::into_params(|| None)).unwrap_or_default();
+        let header = &params[0];
+        assert_eq!(
+            (header["name"].as_str(), header["in"].as_str()),
+            (Some("Idempotency-Key"), Some("header"))
+        );
+        assert_eq!(header["required"], false);
+        assert_eq!(
+            (header["schema"]["minLength"].as_u64(), header["schema"]["maxLength"].as_u64()),
+            (Some(1), Some(255))
+        );
     }
 }

@@ -96,7 +96,7 @@ pub(crate) async fn health(State(state): State<McpState>) -> Result<Json<Value>,
     operation_id = "create_mcp_session",
     summary = "Mint an MCP session token for the caller",
     params(
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+        construct_core::openapi::IdempotencyKey,
     ),
     security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
@@ -146,7 +146,7 @@ pub(crate) async fn session(
     ),
     security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
     responses(
-        (status = 200, description = "A Server-Sent Events stream (`X-Accel-Buffering: no`): one `data:` line of JSON `{token, progress, total?, message?, tool?, timestamp}` per progress step of the session's tool calls; a reader that fell behind gets `event: lagged` with `{missed}`. It ends when the gateway stops.", content_type = "text/event-stream", body = crate::openapi::schemas::ProgressStream),
+        (status = 200, description = "A Server-Sent Events stream (`X-Accel-Buffering: no`): one `data:` line of JSON `{token, progress, total?, message?, tool?, timestamp}` per progress step of the session's tool calls; a reader that fell behind gets `event: lagged` with `{missed}`. It ends when the gateway stops.", content_type = "text/event-stream", body = crate::openapi::schemas::ProgressEvent),
         (status = 400, description = "`INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no such session, it expired, or another principal minted it.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -188,7 +188,7 @@ struct CallBody {
     operation_id = "call_mcp_tool",
     summary = "Run an MCP tool in process",
     params(
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+        construct_core::openapi::IdempotencyKey,
     ),
     request_body(content = CallBody, content_type = "application/json"),
     security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),
@@ -377,21 +377,22 @@ pub(crate) async fn servers(State(state): State<McpState>) -> Json<Value> {
 #[serde(deny_unknown_fields)]
 struct TestBody {
     /// The server's name, 1 to 100 characters; alone, it names a configured server to test.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     name: String,
-    /// How to reach it (default `http`).
+    /// How to reach it (default `http`; `null` means the default).
     #[serde(default)]
-    #[schema(nullable = false)]
     transport: Option<crate::external::Transport>,
-    /// Its Streamable HTTP endpoint (http; http or https).
+    /// Its Streamable HTTP endpoint (http; an http or https URL).
     #[serde(default)]
-    #[schema(nullable = false)]
+    #[schema(
+        pattern = r"^https?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     url: Option<String>,
     /// Headers to send (http).
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
     /// The command to run (stdio).
     #[serde(default)]
-    #[schema(nullable = false)]
     command: Option<String>,
     /// Its arguments (stdio).
     #[serde(default)]
@@ -399,10 +400,10 @@ struct TestBody {
     /// Its environment (stdio).
     #[serde(default)]
     env: std::collections::BTreeMap<String, String>,
-    /// How long the test may take, in milliseconds: 100 to 10 000 (default 10 000).
+    /// How long the test may take, in milliseconds, brought into 100 to 10 000 (default 10 000); any JSON
+    /// number.
     #[serde(default)]
-    #[schema(nullable = false)]
-    timeout_ms: Option<u64>,
+    timeout_ms: Option<f64>,
 }
 
 fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
@@ -411,7 +412,8 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
 
 /// `POST /api/mcp/servers/test` (admin): connects, initializes and lists the tools of a server within
 /// `timeout_ms` (at most 10 s). A request naming only a configured server tests it with its configured
-/// headers (which never travel to the client). 422 `INVALID_FIELD` for a request that cannot be tested;
+/// headers (which never travel to the client); 404 `MCP_SERVER_NOT_FOUND` when none has that name. 422
+/// `INVALID_FIELD` for a request that cannot be tested;
 /// otherwise 200 `{ok: true, tool_count, tools, latency_ms}` or `{ok: false, error, latency_ms}`.
 #[utoipa::path(
     post,
@@ -420,7 +422,7 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
     operation_id = "test_mcp_server",
     summary = "Connect to an MCP server and list its tools",
     params(
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+        construct_core::openapi::IdempotencyKey,
     ),
     request_body(content = TestBody, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
@@ -428,9 +430,10 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
         (status = 200, description = "The test ran: `{ok: true, tool_count, tools, latency_ms}`, or `{ok: false, error, latency_ms}` when the server could not be reached, initialized or listed.", body = crate::openapi::schemas::ServerTest),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `STDIO_DISABLED`: a stdio server, unless `[mcp] allow_stdio = true`.", body = construct_core::openapi::ErrorBody),
+        (status = 404, description = "`MCP_SERVER_NOT_FOUND`: no `url` (http) and no configured server of that name.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_FIELD`: no name (or one over 100 characters), no `url` for http and no configured server of that name, a `url` that is not an http(s) URL, or no `command` for stdio; `INVALID_BODY`: an unknown field or transport; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_FIELD`: no name (or one over 100 characters), a `url` that is not an http(s) URL, or no `command` for stdio; `INVALID_BODY`: an unknown field or transport; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -438,7 +441,7 @@ pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> R
     use crate::external::{Target, Transport, probe};
     let body: TestBody = from_json_slice(&body)?;
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name is required (1 to 100 characters)"));
     }
     let external = state.external();
@@ -457,7 +460,13 @@ pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> R
                     url: server.url.clone(),
                     headers: server.headers.iter().map(|(k, v)| (k.clone(), v.expose().to_owned())).collect(),
                 },
-                (None, None) => return Err(invalid("url is required for the http transport")),
+                (None, None) => {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        ErrorCode::new("MCP_SERVER_NOT_FOUND"),
+                        format!("No url was given and no configured MCP server is named {name:?}"),
+                    ));
+                }
             }
         }
         Transport::Stdio => {
@@ -473,7 +482,8 @@ pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> R
             Target::Stdio { command: command.to_owned(), args: body.args, env: body.env }
         }
     };
-    let timeout = std::time::Duration::from_millis(body.timeout_ms.unwrap_or(10_000).clamp(100, 10_000));
+    let millis = body.timeout_ms.unwrap_or(10_000.0).max(100.0).min(10_000.0);
+    let timeout = std::time::Duration::from_millis(millis as u64);
     let probed = probe(&target, timeout).await;
     let latency_ms = probed.latency.as_millis() as u64;
     Ok(Json(match probed.tools {

@@ -69,10 +69,20 @@ async fn http_servers_are_tested_with_their_headers_and_failures_are_reported() 
     let (_, slow) =
         test(addr, json!({"name": "x", "url": format!("http://{silent_addr}/mcp"), "timeout_ms": 300})).await;
     assert!(slow["error"].as_str().unwrap().contains("timed out"), "{slow}");
+    // Any JSON number is brought into range: -5 means the 100 ms floor, 300.5 a fraction of a second.
+    for timeout in [json!(-5), json!(300.5)] {
+        let body = json!({"name": "x", "url": format!("http://{silent_addr}/mcp"), "timeout_ms": timeout});
+        let (status, answer) = test(addr, body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains("timed out"), "{answer}");
+        assert!(answer["latency_ms"].as_u64().unwrap() < 5_000, "{answer}");
+    }
 
     for (body, status, code) in [
         (json!({"name": ""}), 422, "INVALID_FIELD"),
-        (json!({"name": "unknown"}), 422, "INVALID_FIELD"),
+        (json!({"name": "unknown"}), 404, "MCP_SERVER_NOT_FOUND"),
+        (json!({"name": "x".repeat(101), "url": "http://example.com"}), 422, "INVALID_FIELD"),
+        (json!({"name": "é".repeat(100), "transport": "stdio"}), 403, "STDIO_DISABLED"),
         (json!({"name": "x", "url": "ftp://example.com"}), 422, "INVALID_FIELD"),
         (json!({"name": "x", "url": "http://example.com", "verbose": true}), 422, "INVALID_BODY"),
         (json!({"name": "x", "transport": "carrier-pigeon"}), 422, "INVALID_BODY"),

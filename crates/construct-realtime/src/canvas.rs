@@ -204,9 +204,10 @@ pub(crate) async fn view(
 pub(crate) struct Render {
     /// `html` (the default), `svg`, `markdown` or `text`.
     #[serde(default = "html")]
-    #[schema(default = "html")]
+    #[schema(default = "html", pattern = "^(html|svg|markdown|text)$")]
     content_type: String,
-    /// The content, at most 256 KiB.
+    /// The content, at most 256 KiB (of UTF-8).
+    #[schema(max_length = 262144)]
     content: String,
 }
 

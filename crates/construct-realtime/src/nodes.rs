@@ -324,7 +324,11 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Json<Value> {
 /// Body of `POST /api/nodes/{id}/invoke`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Invoke {
-    /// A capability the node advertises.
+    /// A capability the node advertises (not blank).
+    #[schema(
+        min_length = 1,
+        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     capability: String,
     /// Its arguments, per the capability's JSON schema; `{}` when absent.
     #[serde(default = "empty_args")]

@@ -151,4 +151,61 @@ mod tests {
             assert!(doc["components"]["schemas"].get(name).is_some(), "dangling {reference}");
         }
     }
+
+    /// The pattern at `pointer` in the document, compiled (JSON Schema patterns are unanchored searches).
+    fn pattern(pointer: &str) -> regex::Regex {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let pattern =
+            doc.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("no pattern at {pointer}"));
+        regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{pointer}: {e}"))
+    }
+
+    /// Strings on both sides of every rule of the handlers' checks: blanks, Unicode spaces (trimmed) and
+    /// control characters (not trimmed unless they are also spaces), at the edges and inside.
+    const SAMPLES: [&str; 16] = [
+        "a",
+        " a ",
+        "\ta\n",
+        "",
+        "   ",
+        "a\u{1}b",
+        "\u{85}a",
+        "a\u{85}b",
+        "é",
+        "\u{3000}x\u{3000}",
+        "\u{1c}a",
+        "a b",
+        "\u{a0}",
+        "x\u{2028}",
+        "\u{7f}",
+        "🙂",
+    ];
+
+    #[test]
+    fn the_documented_patterns_accept_what_the_handlers_accept() {
+        let name = pattern("/components/schemas/Rename/properties/name/pattern");
+        for sample in SAMPLES.iter().map(|s| s.to_string()).chain([
+            "x".repeat(200),
+            "x".repeat(201),
+            format!(" {} ", "y".repeat(200)),
+        ]) {
+            let documented = name.is_match(&sample);
+            assert_eq!(
+                documented,
+                crate::sessions_api::checked_name(&sample).is_ok(),
+                "session name {sample:?}"
+            );
+        }
+        for schema in ["PushMessage", "PushTurn"] {
+            let content = pattern(&format!("/components/schemas/{schema}/properties/content/pattern"));
+            for sample in SAMPLES {
+                let documented = content.is_match(sample);
+                assert_eq!(
+                    documented,
+                    crate::sessions_api::checked_content(sample).is_ok(),
+                    "{schema} {sample:?}"
+                );
+            }
+        }
+    }
 }

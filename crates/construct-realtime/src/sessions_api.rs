@@ -211,7 +211,10 @@ pub(crate) async fn session_state(
 /// Body of `PUT /api/sessions/{id}`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Rename {
-    /// The new name: 1-200 printable characters, trimmed.
+    /// The new name: 1-200 printable characters once trimmed (the pattern counts them).
+    #[schema(
+        pattern = r"^[\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x1f\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]{0,198}[^\x00-\x1f\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     name: String,
 }
 
@@ -293,12 +296,18 @@ pub(crate) async fn delete(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PushMessage {
     /// `system`, `assistant` or `event` (context for the agent, like a system message).
+    #[schema(pattern = "^(system|assistant|event)$")]
     role: String,
-    /// 1 byte to 32 KiB, not blank.
+    /// 1 byte to 32 KiB (of UTF-8), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 32768,
+        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     content: String,
 }
 
-fn checked_content(content: &str) -> Result<(), ApiError> {
+pub(crate) fn checked_content(content: &str) -> Result<(), ApiError> {
     if content.trim().is_empty() || content.len() > MAX_PUSH_BYTES {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -378,7 +387,12 @@ pub(crate) async fn push_message(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PushTurn {
-    /// What the session's user says: 1 byte to 32 KiB, not blank.
+    /// What the session's user says: 1 byte to 32 KiB (of UTF-8), not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 32768,
+        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     content: String,
 }
 

@@ -37,6 +37,7 @@ pub const INVALID_LAST_EVENT_ID: ErrorCode = ErrorCode::new("INVALID_LAST_EVENT_
 pub struct EventsQuery {
     /// Resume after this event id, for `EventSource` polyfills that cannot set headers (the
     /// `Last-Event-ID` header wins).
+    #[param(pattern = "^[0-9]{0,19}$")]
     pub last_event_id: Option<String>,
 }
 
@@ -72,16 +73,20 @@ pub fn sse_frame(delivery: Delivery) -> SseEvent {
 
 /// The resume point from `Last-Event-ID` or `?last_event_id=`.
 pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<u64>, ApiError> {
-    let raw = match headers.get("last-event-id") {
-        Some(value) => Some(value.to_str().unwrap_or("x").trim().to_owned()),
-        None => query.map(|q| q.trim().to_owned()),
-    };
-    match raw.as_deref() {
-        None | Some("") => Ok(None),
-        Some(raw) => raw.parse::<u64>().map(Some).map_err(|_| {
+    // Both are checked, so a malformed one is reported even when the other is given; the header wins, and
+    // an empty one (some proxies and clients send it) says nothing.
+    let parse = |raw: &str| match raw.trim() {
+        "" => Ok(None),
+        raw => raw.parse::<u64>().map(Some).map_err(|_| {
             ApiError::new(StatusCode::BAD_REQUEST, INVALID_LAST_EVENT_ID, "Last-Event-ID must be an event id")
         }),
-    }
+    };
+    let from_query = query.map(parse).transpose()?.flatten();
+    let from_header = match headers.get("last-event-id") {
+        Some(value) => parse(value.to_str().unwrap_or("x"))?,
+        None => None,
+    };
+    Ok(from_header.or(from_query))
 }
 
 type SseStream = Sse<
@@ -128,12 +133,12 @@ fn stream_of(
     operation_id = "stream_events",
     summary = "Follow the event bus as Server-Sent Events",
     params(
-        ("Last-Event-ID" = Option<String>, Header, nullable = false, description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
+        ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{0,19}$", description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
         EventsQuery,
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
-        (status = 200, description = "A Server-Sent Events stream. Each frame has `id:` (increasing), `event:` (the type) and one `data:` line of JSON with `type`, `timestamp` and the event's fields. Resuming from an id older than the ring of 1024 events, or from before a restart, first gets a `reset` event; a slow reader gets `lagged {missed}`. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
+        (status = 200, description = "A Server-Sent Events stream. Each frame has `id:` (increasing), `event:` (the type) and one `data:` line of JSON with `type`, `timestamp` and the event's fields. Resuming from an id older than the ring of 1024 events, or from before a restart, first gets a `reset` event; a slow reader gets `lagged {missed}`. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::BusEvent),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -156,12 +161,12 @@ pub(crate) async fn events(
     operation_id = "stream_daemon_logs",
     summary = "Follow the gateway's own log lines as Server-Sent Events",
     params(
-        ("Last-Event-ID" = Option<String>, Header, nullable = false, description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
+        ("Last-Event-ID" = Option<String>, Header, nullable = false, pattern = "^[0-9]{0,19}$", description = "Resume after this event id: the events the ring still holds after it are replayed first. Wins over `last_event_id`."),
         EventsQuery,
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
-        (status = 200, description = "A Server-Sent Events stream of `log` events (`data:` is `{type, line, level, target, timestamp}`) from a ring of 2000 lines, with the same ids, replay and `lagged` notices as `/api/events`; without a resume point, the lines the ring holds come first. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::EventStream),
+        (status = 200, description = "A Server-Sent Events stream of `log` events (`data:` is `{type, line, level, target, timestamp}`) from a ring of 2000 lines, with the same ids, replay and `lagged` notices as `/api/events`; without a resume point, the lines the ring holds come first. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::LogEvent),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -203,8 +208,18 @@ mod tests {
         assert_eq!(resume_point(&h, Some("12")).unwrap(), Some(12));
         h.insert("last-event-id", "40".parse().unwrap());
         assert_eq!(resume_point(&h, Some("12")).unwrap(), Some(40), "the header wins");
+        assert_eq!(
+            resume_point(&h, Some("x")).unwrap_err().code(),
+            INVALID_LAST_EVENT_ID,
+            "a malformed query is refused even when the header is good"
+        );
         h.insert("last-event-id", "forty".parse().unwrap());
         assert_eq!(resume_point(&h, None).unwrap_err().code(), INVALID_LAST_EVENT_ID);
         assert_eq!(resume_point(&HeaderMap::new(), Some("-1")).unwrap_err().code(), INVALID_LAST_EVENT_ID);
+        // An empty header is no resume point, so the query is still read (and checked).
+        h.insert("last-event-id", "".parse().unwrap());
+        assert_eq!(resume_point(&h, Some("12")).unwrap(), Some(12));
+        assert_eq!(resume_point(&h, Some("\u{84}")).unwrap_err().code(), INVALID_LAST_EVENT_ID);
+        assert_eq!(resume_point(&h, None).unwrap(), None);
     }
 }

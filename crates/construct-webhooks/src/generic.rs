@@ -107,7 +107,7 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     params(
         ("X-Webhook-Secret" = Option<String>, Header, nullable = false, description = "Required, and compared in constant time, when `[channels_config.webhook] secret` is set."),
         ("X-Session-Id" = Option<String>, Header, nullable = false, description = "Keeps a conversation across calls: 1-128 characters of `A-Za-z0-9._:-`."),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Replays the stored answer to a repeated request (at most 255 bytes); `X-Idempotency-Key` also works."),
+        construct_core::openapi::IdempotencyKey,
     ),
     request_body(content = WebhookBody, content_type = "application/json"),
     security(("bearer" = ["chat"]), ("session_cookie" = ["chat"])),

@@ -61,11 +61,39 @@ pub struct McpSession {
     expires_at: String,
 }
 
-/// A session's progress as Server-Sent Events: `data: {token, progress, total?, message?, tool?,
-/// timestamp}`, or `event: lagged` with `{missed}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(value_type = String)]
-pub struct ProgressStream(String);
+/// One event of a session's progress stream: `data: {token, progress, total?, message?, tool?, timestamp}`,
+/// or `event: lagged` with `{missed}`.
+pub struct ProgressEvent;
+
+impl utoipa::PartialSchema for ProgressEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let data = serde_json::json!({
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["token", "progress", "timestamp"],
+                    "properties": {
+                        "token": {"type": "integer", "minimum": 0, "description": "Which call of the session."},
+                        "progress": {"type": "integer", "minimum": 0},
+                        "total": {"type": "integer", "minimum": 0},
+                        "message": {"type": "string"},
+                        "tool": {"type": "string"},
+                        "timestamp": {"type": "string", "description": "RFC 3339."}
+                    }
+                },
+                {"type": "object", "required": ["missed"], "properties": {"missed": {"type": "integer", "minimum": 0}}}
+            ]
+        });
+        construct_core::openapi::sse_event(
+            "One event of the stream (`event:` only on `lagged`).",
+            &["lagged"],
+            data,
+        )
+        .into()
+    }
+}
+
+impl ToSchema for ProgressEvent {}
 
 /// `POST /api/mcp/call`.
 #[derive(Debug, Serialize, ToSchema)]

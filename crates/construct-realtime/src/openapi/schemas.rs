@@ -174,11 +174,61 @@ pub struct TurnAccepted {
 
 // ---- events ----
 
-/// A Server-Sent Events stream: frames of `id:`, `event:` and one `data:` line of JSON, and keep-alive
-/// comments.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(value_type = String)]
-pub struct EventStream(String);
+/// One event of `GET /api/events`: `id:` (increasing), `event:` (the type) and one `data:` line of JSON
+/// with `type`, `timestamp` and the event's fields; `lagged`/`reset` notices carry `{type, missed}`.
+pub struct BusEvent;
+
+impl utoipa::PartialSchema for BusEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let data = serde_json::json!({
+            "type": "object",
+            "required": ["type"],
+            "properties": {
+                "type": {"type": "string", "description": "The event's type (its `event:` name)."},
+                "timestamp": {"type": "string", "description": "When it happened (RFC 3339)."},
+                "missed": {"type": "integer", "minimum": 0, "description": "`lagged`/`reset`: events lost."}
+            }
+        });
+        construct_core::openapi::sse_event("One event of the stream.", &[], data).into()
+    }
+}
+
+impl ToSchema for BusEvent {}
+
+/// One event of `GET /api/daemon/logs`: a `log` line, or a `lagged`/`reset` notice.
+pub struct LogEvent;
+
+impl utoipa::PartialSchema for LogEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let data = serde_json::json!({
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["type", "line", "level", "target", "timestamp"],
+                    "properties": {
+                        "type": {"const": "log"},
+                        "line": {"type": "string", "description": "The formatted line."},
+                        "level": {"enum": ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]},
+                        "target": {"type": "string", "description": "The module that logged it."},
+                        "timestamp": {"type": "string", "description": "RFC 3339."}
+                    }
+                },
+                {
+                    "type": "object",
+                    "required": ["type", "missed"],
+                    "properties": {
+                        "type": {"enum": ["lagged", "reset"]},
+                        "missed": {"type": "integer", "minimum": 0}
+                    }
+                }
+            ]
+        });
+        construct_core::openapi::sse_event("One event of the stream.", &["log", "lagged", "reset"], data)
+            .into()
+    }
+}
+
+impl ToSchema for LogEvent {}
 
 // ---- canvas ----
 
