@@ -768,3 +768,51 @@ fn doctor_reports_findings_and_exits_with_the_worst() {
         assert!(text.contains(expected), "{expected} in {text}");
     }
 }
+
+#[test]
+fn a_broken_store_answers_store_unavailable_where_it_is_needed() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let data = home.path().join("data");
+    let gw = start(home.path(), &[]);
+    let port = gw.addr.port().to_string();
+    let out =
+        run(home.path(), &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
+    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
+    assert_eq!(status, 200, "{body}");
+    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+    let auth = ("Authorization", bearer.as_str());
+    let json = ("Content-Type", "application/json");
+    let (status, body) =
+        http_with_body(gw.addr, "POST", "/api/canvas/before", &[auth, json], r#"{"content":"x"}"#);
+    assert_eq!(status, 201, "{body}");
+
+    // The SQLite file under the running gateway loses the tables of sessions, canvases and idempotency
+    // records (the device tables stay, so the credential still works).
+    let db = rusqlite::Connection::open(data.join("gateway.db")).expect("open the store");
+    db.execute_batch(
+        "DROP TABLE session_messages; DROP TABLE sessions; DROP TABLE canvas_frames; DROP TABLE idempotency;",
+    )
+    .expect("drop tables");
+    drop(db);
+
+    let answers = [
+        http(gw.addr, "GET", "/api/sessions", &[auth]),
+        http_with_body(gw.addr, "PUT", "/api/sessions/s1", &[auth, json], r#"{"name":"n"}"#),
+        http(gw.addr, "GET", "/api/canvas/before", &[auth]),
+        http_with_body(gw.addr, "POST", "/api/canvas/after", &[auth, json], r#"{"content":"y"}"#),
+        http(gw.addr, "DELETE", "/api/canvas/after", &[auth, ("Idempotency-Key", "k-1")]),
+    ];
+    for (status, body) in answers {
+        assert_eq!(status, 503, "{body}");
+        let answer = serde_json::from_str::<serde_json::Value>(&body).expect("json");
+        assert_eq!(answer["code"], "STORE_UNAVAILABLE", "one code for every store: {answer}");
+        assert!(!body.contains("no such table"), "the cause stays in the log: {body}");
+    }
+    // Routes that need nothing else still answer.
+    assert_eq!(http(gw.addr, "GET", "/api/status", &[auth]).0, 200);
+}

@@ -128,7 +128,7 @@ where
             tracing::error!(%error, "idempotency store unavailable");
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::NOT_READY,
+                ErrorCode::STORE_UNAVAILABLE,
                 "Idempotency store unavailable",
             )
             .into_response();

@@ -31,8 +31,8 @@ use crate::client::{ClientKey, ClientResolver};
 pub const FORBIDDEN_SCOPE: ErrorCode = ErrorCode::new("FORBIDDEN_SCOPE");
 /// 403 for a loopback-admin route reached any other way.
 pub const LOOPBACK_ONLY: ErrorCode = ErrorCode::new("LOOPBACK_ONLY");
-/// 503 when the device store cannot answer.
-pub const STORE_UNAVAILABLE: ErrorCode = ErrorCode::new("STORE_UNAVAILABLE");
+/// 503 when the device store cannot answer (the code every store failure shares).
+pub const STORE_UNAVAILABLE: ErrorCode = ErrorCode::STORE_UNAVAILABLE;
 
 /// What every guard shares.
 pub struct AuthContext {

@@ -54,8 +54,11 @@ impl ErrorCode {
     pub const RATE_LIMITED: Self = Self("RATE_LIMITED");
     /// An unexpected failure inside the gateway; details are in the server log, never in the response.
     pub const INTERNAL_ERROR: Self = Self("INTERNAL_ERROR");
-    /// The gateway cannot serve right now (starting, draining, or a dependency is down).
+    /// The gateway cannot serve right now (starting, draining, or a dependency is down): `/readyz`.
     pub const NOT_READY: Self = Self("NOT_READY");
+    /// A store the request needs (devices, sessions, canvases, the work queue, idempotency records)
+    /// cannot be reached.
+    pub const STORE_UNAVAILABLE: Self = Self("STORE_UNAVAILABLE");
 
     /// A code of an extension crate. `code` must be `SCREAMING_SNAKE_CASE`; this is checked in debug builds.
     pub const fn new(code: &'static str) -> Self {

@@ -66,7 +66,7 @@ fn checked(id: &str) -> Result<(), ApiError> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The ids of the canvases holding content.", body = crate::openapi::schemas::CanvasList),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
@@ -88,7 +88,7 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
         (status = 200, description = "The current frame.", body = crate::openapi::schemas::CanvasCurrent),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas holds no content.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn get(
@@ -115,7 +115,7 @@ pub(crate) async fn get(
     responses(
         (status = 200, description = "The frames, oldest first, at most 50; none for an empty canvas.", body = crate::openapi::schemas::CanvasHistory),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn history(
@@ -162,7 +162,7 @@ fn frame_not_found(id: &str) -> ApiError {
         (status = 200, description = "The frame's content: html as `text/html`, svg as `image/svg+xml`, markdown and text as `text/plain`. The CSP `sandbox` gives it an opaque origin (no cookies, no storage, no calls back as the viewer) however it is opened.", content((crate::openapi::schemas::FrameDocument = "text/html"), (crate::openapi::schemas::FrameDocument = "image/svg+xml"), (crate::openapi::schemas::FrameDocument = "text/plain")), headers(("Content-Security-Policy" = String, description = "`sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'self'`."), ("Cache-Control" = String, description = "`no-store`."), ("X-Content-Type-Options" = String, description = "`nosniff`."), ("X-Frame-Options" = String, description = "`SAMEORIGIN`."), ("Referrer-Policy" = String, description = "`no-referrer`."))),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CANVAS_NOT_FOUND`: the canvas has no current frame, or no frame `frame` in its history.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn view(
@@ -246,7 +246,7 @@ fn render_error(error: RenderError) -> ApiError {
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`CANVAS_LIMIT`: 100 canvases already hold content; `RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn render(
@@ -275,7 +275,7 @@ pub(crate) async fn render(
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the canvas store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn clear(

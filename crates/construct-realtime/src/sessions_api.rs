@@ -67,7 +67,7 @@ fn not_found(id: &str) -> ApiError {
 
 pub(crate) fn store_error(error: construct_core::devices::StoreError) -> ApiError {
     tracing::error!(%error, "session store failed");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::NOT_READY, "Session store unavailable")
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::STORE_UNAVAILABLE, "Session store unavailable")
 }
 
 fn rfc3339(at: OffsetDateTime) -> String {
@@ -104,7 +104,7 @@ fn summary(info: &SessionInfo) -> Value {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The dashboard's sessions (`gw_` keys) and whether they outlive the process.", body = crate::openapi::schemas::SessionList),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
@@ -124,7 +124,7 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Result<Json<Valu
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The sessions with a running turn.", body = crate::openapi::schemas::RunningSessions),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<Value>, ApiError> {
@@ -159,7 +159,7 @@ pub(crate) async fn running(State(state): State<RealtimeState>) -> Result<Json<V
     responses(
         (status = 200, description = "Every stored message, oldest first; an unknown session has none.", body = crate::openapi::schemas::SessionMessages),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn messages(
@@ -189,7 +189,7 @@ pub(crate) async fn messages(
         (status = 200, description = "The turn state, with the running (or last failed) turn when there is one.", body = crate::openapi::schemas::SessionStateBody),
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn session_state(
@@ -237,7 +237,7 @@ pub(crate) struct Rename {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped `name`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn rename(
@@ -269,7 +269,7 @@ pub(crate) async fn rename(
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: a turn is running in the session; cancel it first; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn delete(
@@ -349,7 +349,7 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_MESSAGE`: a role other than `system`, `assistant` or `event`, or content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn push_message(
@@ -418,7 +418,7 @@ pub(crate) struct PushTurn {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_MESSAGE`: content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn push_turn(

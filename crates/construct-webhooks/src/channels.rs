@@ -195,7 +195,7 @@ impl Shared {
                     tracing::error!(%error, "cannot queue a webhook delivery");
                     ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        ErrorCode::NOT_READY,
+                        ErrorCode::STORE_UNAVAILABLE,
                         "Work queue unavailable",
                     )
                     .with_retry_after(OVERLOADED_RETRY_AFTER_SECS)
@@ -287,7 +287,7 @@ pub(crate) async fn whatsapp_verify(
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `STORE_UNAVAILABLE`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
@@ -364,7 +364,7 @@ fn url_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `STORE_UNAVAILABLE`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
@@ -410,7 +410,7 @@ fn unix_now() -> i64 {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `STORE_UNAVAILABLE`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
@@ -452,7 +452,7 @@ pub(crate) async fn linq(
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit (64 KiB).", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit (`webhook_rate_limit_per_minute` per client address); see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
-        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `NOT_READY`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
+        (status = 503, description = "`OVERLOADED`: the work queue is full; the provider should retry after `Retry-After` (30 s); what was queued before stays queued and the retry is deduplicated down to the rest. `STORE_UNAVAILABLE`: the work queue cannot be reached.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]

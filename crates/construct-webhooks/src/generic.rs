@@ -122,7 +122,7 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit, the lockout after repeated bad tokens, or the model provider rate limiting; see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),
         (status = 502, description = "`AGENT_ERROR`: the agent could not answer; provider details stay in the log.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`NOT_READY`: the session's history cannot be loaded; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session's history, or the credential check).", body = construct_core::openapi::ErrorBody),
         (status = 504, description = "`AGENT_TIMEOUT`: the agent ran out of time.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -155,7 +155,7 @@ pub(crate) async fn generic(
             tracing::error!(%error, "cannot load session history");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::NOT_READY,
+                ErrorCode::STORE_UNAVAILABLE,
                 "Session history unavailable",
             ))
         }
