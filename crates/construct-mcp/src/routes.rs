@@ -482,7 +482,7 @@ pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> R
             Target::Stdio { command: command.to_owned(), args: body.args, env: body.env }
         }
     };
-    let millis = body.timeout_ms.unwrap_or(10_000.0).max(100.0).min(10_000.0);
+    let millis = body.timeout_ms.unwrap_or(10_000.0).clamp(100.0, 10_000.0);
     let timeout = std::time::Duration::from_millis(millis as u64);
     let probed = probe(&target, timeout).await;
     let latency_ms = probed.latency.as_millis() as u64;
