@@ -26,6 +26,10 @@ use crate::graph::{
 pub const SPACE: &str = "AgentPool";
 /// Their kind.
 pub const KIND: &str = "agent";
+/// The body limit of the agent writes: a body with every field at its longest (about 43 000 characters)
+/// fits even when each character comes JSON-escaped as a surrogate pair (12 bytes), so a body the OpenAPI
+/// document allows is judged on its fields (422 `INVALID_FIELD`), never refused for its size.
+pub const BODY_LIMIT: usize = 640 * 1024;
 
 /// An agent as the dashboard shows it.
 pub fn agent_json(item: &Item, revision: Option<&Revision>) -> Value {
@@ -68,7 +72,7 @@ fn space_path(state: &ApiState) -> String {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page and the count of the whole pool (or of the search hits).", body = crate::openapi::schemas::AgentPage),
-        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -87,30 +91,56 @@ pub(crate) async fn list(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AgentBody {
-    /// The display name, 1-100 characters; its slug is the item name.
+    /// The display name, 1-100 characters (trimmed) with a letter or a digit; its slug is the item name.
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$")]
     name: String,
-    /// Who the agent is, 1-16384 characters.
+    /// Who the agent is, 1-16384 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 16_384,
+        pattern = r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$"
+    )]
     identity: String,
-    /// How it behaves, 1-16384 characters.
+    /// How it behaves, 1-16384 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 16_384,
+        pattern = r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$"
+    )]
     soul: String,
-    /// At most 50 entries of 1-100 characters.
+    /// At most 50 entries of 1-100 characters, each with something besides whitespace and commas.
     #[serde(default)]
+    #[schema(schema_with = expertise_schema)]
     expertise: Vec<String>,
-    /// At most 200 characters.
+    /// At most 200 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 200)]
     tone: Option<String>,
-    /// At most 200 characters.
+    /// At most 200 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 200)]
     role: Option<String>,
-    /// At most 100 characters.
+    /// At most 100 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 100)]
     agent_type: Option<String>,
-    /// At most 200 characters.
+    /// At most 200 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 200)]
     model: Option<String>,
-    /// At most 4096 characters.
+    /// At most 4096 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 4_096)]
     system_hint: Option<String>,
+}
+
+fn expertise_schema() -> utoipa::openapi::schema::Array {
+    crate::graph::entries_schema(
+        "What the agent knows: at most 50 entries of 1-100 characters, each with something besides whitespace \
+         and commas.",
+        50,
+        100,
+    )
 }
 
 impl AgentBody {
@@ -173,7 +203,7 @@ async fn publish(
         (status = 201, description = "Created with its first published revision.", body = crate::openapi::schemas::AgentEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: an agent with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty slug, an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
@@ -207,7 +237,7 @@ pub(crate) async fn create(
     operation_id = "update_agent",
     summary = "Publish a new revision of an agent",
     params(
-        ("kref" = String, Path, description = "The agent kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::AgentKref, Path, description = "The agent's kref, with or without `kref://`: `project/space/name.agent`, its slashes sent as they are or percent-encoded."),
     ),
     request_body(content = AgentBody, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
@@ -216,7 +246,7 @@ pub(crate) async fn create(
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
@@ -237,15 +267,16 @@ pub(crate) async fn update(
     Ok(Json(json!({"agent": agent_json(&item, Some(&revision))})))
 }
 
-/// Body of the deprecate routes.
+/// Body of `POST /api/agents/deprecate`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(as = DeprecateRequest)]
-pub(crate) struct Deprecate {
-    /// The item's kref.
-    pub(crate) kref: String,
+#[schema(as = DeprecateAgentRequest)]
+pub(crate) struct DeprecateAgent {
+    /// The agent's kref.
+    #[schema(value_type = crate::graph::AgentKref)]
+    kref: String,
     /// Deprecate (true) or restore (false).
-    pub(crate) deprecated: bool,
+    deprecated: bool,
 }
 
 #[utoipa::path(
@@ -254,14 +285,14 @@ pub(crate) struct Deprecate {
     tag = "agents",
     operation_id = "deprecate_agent",
     summary = "Deprecate or restore an agent",
-    request_body(content = Deprecate, content_type = "application/json"),
+    request_body(content = DeprecateAgent, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The agent.", body = crate::openapi::schemas::AgentEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
@@ -270,7 +301,7 @@ pub(crate) struct Deprecate {
 )]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
-    Json(body): Json<Deprecate>,
+    Json(body): Json<DeprecateAgent>,
 ) -> Result<Json<Value>, ApiError> {
     let kref = item_kref(&body.kref, KIND)?;
     let kumiho = &*state.kumiho;
@@ -287,7 +318,7 @@ pub(crate) async fn deprecate(
     operation_id = "delete_agent",
     summary = "Delete an agent",
     params(
-        ("kref" = String, Path, description = "The agent kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::AgentKref, Path, description = "The agent's kref, with or without `kref://`: `project/space/name.agent`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(

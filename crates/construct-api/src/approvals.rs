@@ -148,7 +148,7 @@ pub(crate) struct Decision {
     operation_id = "decide_approval",
     summary = "Approve or reject the step a run is waiting on",
     params(
-        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The run: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     request_body(content = Decision, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),

@@ -29,7 +29,11 @@ pub const OUTSIDE_ARTIFACT_ROOTS: ErrorCode = ErrorCode::new("OUTSIDE_ARTIFACT_R
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct Location {
-    /// An absolute path or a `file://` URI under an artifact root.
+    /// An absolute path or a `file:///` (or `file://localhost/`) URI under an artifact root; surrounding
+    /// whitespace is ignored.
+    #[param(
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*(?:/|file://(?:localhost)?/)[\s\S]*$"
+    )]
     location: String,
 }
 

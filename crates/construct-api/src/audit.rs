@@ -39,9 +39,20 @@ struct ListQuery {
     /// `pair_success`, `pair_failure`, `lockout`, `pairing_code_invalidated`, `device_revoked`,
     /// `token_rotated`, `scope_denied`, `terminal_opened`, `terminal_closed`, `config_changed` or
     /// `token_created`.
+    #[param(schema_with = event_type_schema)]
     event_type: Option<String>,
     /// Only entries since this RFC 3339 time.
+    #[param(format = DateTime)]
     since: Option<String>,
+}
+
+/// The event types [`AuditKind`] knows, as an enum.
+fn event_type_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(AuditKind::ALL.iter().map(|kind| kind.as_str())))
+        .description(Some("Only entries of this type."))
+        .build()
 }
 
 fn bad_query(message: String) -> ApiError {

@@ -36,12 +36,16 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// Largest registry answer read.
 pub const MAX_RESPONSE: usize = 4 * 1024 * 1024;
 
-/// `?q=&limit=` and `?limit=`.
+/// `?q=&limit=` of the search.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchQuery {
-    /// The search, 1-200 characters (required by search).
+    /// The search: 1-200 characters once trimmed.
     #[serde(default)]
+    #[param(
+        required = true,
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[\s\S]{0,198}[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     q: Option<String>,
     /// 1..=100 (default 20).
     #[serde(default)]
@@ -49,18 +53,23 @@ pub(crate) struct SearchQuery {
     limit: Option<u32>,
 }
 
-impl SearchQuery {
-    fn limit(&self) -> Result<u32, ApiError> {
-        let limit = self.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_QUERY,
-                "limit is 1 to 100",
-            ));
-        }
-        Ok(limit)
+/// `?limit=` of the trending list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TrendingQuery {
+    /// 1..=100 (default 20).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+}
+
+/// `limit`, 1..=100 (default 20); 400 `INVALID_QUERY` outside.
+fn checked_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::INVALID_QUERY, "limit is 1 to 100"));
     }
+    Ok(limit)
 }
 
 fn error(
@@ -158,7 +167,7 @@ fn checked_slug(slug: &str) -> Result<(), ApiError> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The registry's `GET /api/v1/search` answer, as is.", body = serde_json::Value),
-        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `q` not 1-200 characters, or `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `q` missing or not 1-200 characters once trimmed, or `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -168,7 +177,7 @@ pub(crate) async fn search(
     State(state): State<ApiState>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = query.limit()?;
+    let limit = checked_limit(query.limit)?;
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
     if q.is_empty() || q.chars().count() > 200 {
         return Err(error(StatusCode::BAD_REQUEST, ErrorCode::INVALID_QUERY, "q is 1 to 200 characters"));
@@ -182,10 +191,10 @@ pub(crate) async fn search(
     tag = "clawhub",
     operation_id = "clawhub_trending",
     summary = "Trending skills on ClawHub",
-    params(SearchQuery),
+    params(TrendingQuery),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
-        (status = 200, description = "The registry's `GET /api/v1/skills?sort=trending` answer, as is (`q` is not used here).", body = serde_json::Value),
+        (status = 200, description = "The registry's `GET /api/v1/skills?sort=trending` answer, as is.", body = serde_json::Value),
         (status = 400, description = "`CLAWHUB_DISABLED`: `[clawhub] enabled = false`; `INVALID_QUERY`: `limit` outside 1-100.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry answered 404.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
@@ -194,9 +203,9 @@ pub(crate) async fn search(
 )]
 pub(crate) async fn trending(
     State(state): State<ApiState>,
-    Query(query): Query<SearchQuery>,
+    Query(query): Query<TrendingQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let limit = query.limit()?;
+    let limit = checked_limit(query.limit)?;
     let query = [
         ("sort", "trending".to_owned()),
         ("limit", limit.to_string()),
@@ -212,7 +221,7 @@ pub(crate) async fn trending(
     operation_id = "clawhub_skill",
     summary = "A ClawHub skill with its SKILL.md",
     params(
-        ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
+        ("slug" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -253,7 +262,7 @@ pub(crate) async fn skill(
     operation_id = "clawhub_install",
     summary = "Install a ClawHub skill as a local skill",
     params(
-        ("slug" = String, Path, description = "The registry slug: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`."),
+        ("slug" = String, Path, max_length = 100, pattern = r"^[A-Za-z0-9._-]*[A-Za-z0-9][A-Za-z0-9._-]*$", description = "The registry slug: 1-100 characters of `A-Z a-z 0-9 . _ -` with a letter or a digit, since it becomes the skill's name."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
@@ -262,7 +271,7 @@ pub(crate) async fn skill(
         (status = 404, description = "`CLAWHUB_NOT_FOUND`: the registry has no such skill.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: the skill is installed already; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_SKILL`: `SKILL.md` is empty, over 256 KiB or not UTF-8; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_SKILL`: `SKILL.md` is empty, over 256 KiB or not UTF-8; `INVALID_FIELD`: a slug over 100 characters or with no letter or digit (it is the skill's name); `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly; `CLAWHUB_UNREACHABLE`: a connect failure or the 15 s timeout; `CLAWHUB_ERROR`: any other registry error (401/403 included) with `upstream_status`, or an answer over 4 MiB or not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -295,12 +304,17 @@ pub(crate) async fn install(
         .chars()
         .take(50)
         .collect::<String>();
+    // The slug is a tag too when it fits one; `clawhub_slug` keeps it whole either way.
+    let mut tags = vec!["clawhub".to_owned()];
+    if slug.chars().count() <= skills::MAX_TAG {
+        tags.push(slug.clone());
+    }
     let body = SkillBody {
         name: slug.clone(),
         description: description.clone(),
         content,
         domain: "Other".to_owned(),
-        tags: vec!["clawhub".to_owned(), slug.clone()],
+        tags,
     };
     let extra = [
         ("display_name", name.clone()),

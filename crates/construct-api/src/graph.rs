@@ -1,4 +1,5 @@
-//! What the dashboard routes over Kumiho share: paging, ensuring spaces, batch enrichment, kref checks.
+//! What the dashboard routes over Kumiho share: paging, ensuring spaces, batch enrichment, kref checks, and
+//! the OpenAPI shapes (patterns) of the krefs and text fields those checks accept, kept next to them.
 //!
 //! Lists page through the whole space (upstream fetched the first 100 items and paged those, silently
 //! dropping the rest) and enrich only the requested page, with two batch calls rather than one call per
@@ -38,14 +39,16 @@ const FETCH: u32 = 500;
 pub const MAX_ITEMS: usize = 100_000;
 /// Largest `per_page`.
 pub const MAX_PER_PAGE: u32 = 100;
+/// Largest `page`: no list holds more than [`MAX_ITEMS`] items, so a later page is always empty.
+pub const MAX_PAGE: u32 = 100_000;
 
 /// `?page=&per_page=&include_deprecated=&q=` of the list routes.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// 1-based page (default 1).
+    /// 1-based page, 1..=100000 (default 1).
     #[serde(default)]
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<u32>,
     /// Items per page, 1..=100 (default 9, as upstream's dashboard expects).
     #[serde(default)]
@@ -69,22 +72,29 @@ pub struct Page {
 }
 
 impl ListQuery {
-    /// The page asked for; 400 `INVALID_QUERY` for 0 or a `per_page` over 100.
+    /// The page asked for; 400 `INVALID_QUERY` for a `page` outside 1..=[`MAX_PAGE`] or a `per_page`
+    /// outside 1..=[`MAX_PER_PAGE`].
     pub fn page(&self) -> Result<Page, ApiError> {
-        let page = self.page.unwrap_or(1);
-        let per_page = self.per_page.unwrap_or(9);
-        if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::INVALID_QUERY,
-                format!("page must be at least 1 and per_page between 1 and {MAX_PER_PAGE}"),
-            ));
-        }
-        Ok(Page { page, per_page })
+        Page::checked(self.page.unwrap_or(1), self.per_page.unwrap_or(9), "per_page")
     }
 }
 
 impl Page {
+    /// `page` and `per_page` (named `per_page_name` in the error) checked against their ranges; 400
+    /// `INVALID_QUERY` outside them.
+    pub fn checked(page: u32, per_page: u32, per_page_name: &str) -> Result<Self, ApiError> {
+        if !(1..=MAX_PAGE).contains(&page) || !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::INVALID_QUERY,
+                format!(
+                    "page must be between 1 and {MAX_PAGE} and {per_page_name} between 1 and {MAX_PER_PAGE}"
+                ),
+            ));
+        }
+        Ok(Self { page, per_page })
+    }
+
     /// The slice of `all` this page covers.
     pub fn slice<T: Clone>(&self, all: &[T]) -> Vec<T> {
         let start = ((self.page - 1) as usize).saturating_mul(self.per_page as usize);
@@ -181,24 +191,152 @@ pub fn item_kref(raw: &str, kind: &str) -> Result<String, ApiError> {
     Ok(kref.item().to_string())
 }
 
-/// A required string field: trimmed, non-empty, at most `max` characters.
+/// The characters `char::is_whitespace` (so `str::trim`) takes for whitespace, as the inside of a regex
+/// character class. Patterns spell them out instead of using `\s`: ECMA-262's `\s`, which JSON Schema
+/// validators apply, leaves out U+0085 and adds U+FEFF, so it would disagree with the server.
+pub const WHITESPACE: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// One kref segment as [`Kref::parse`] takes it (ECMA-262 and Rust regex syntax alike): no whitespace
+/// (the [`WHITESPACE`] set), control character or `/ ? & # =`, and never `.` or `..` (three dots or more
+/// are a name). Written without lookarounds, so fuzzers can generate from it.
+pub const KREF_SEGMENT: &str = r"(?:\.*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000/?&#=.][^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000/?&#=]*|\.{3,})";
+
+/// The pattern of what [`item_kref`] accepts for `kind`: `project(/space)+/name.kind`, `kref://` optional.
+/// (It also takes a trailing `?r=…&t=…` it then drops; the pattern leaves that out.)
+pub fn item_kref_pattern(kind: &str) -> String {
+    format!("^(?:kref://)?{KREF_SEGMENT}/(?:{KREF_SEGMENT}/)+{KREF_SEGMENT}\\.{kind}$")
+}
+
+/// The pattern of a revision kref of `kind`: an item kref with `?r=N` (N from 1).
+pub fn revision_kref_pattern(kind: &str) -> String {
+    let item = item_kref_pattern(kind);
+    format!("{}\\?r=[1-9][0-9]{{0,8}}$", item.trim_end_matches('$'))
+}
+
+fn kref_schema(
+    kind: &str,
+    what: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(item_kref_pattern(kind)))
+        .description(Some(format!(
+            "{what}: `project/space/name.{kind}` (one or more spaces), with or without `kref://`. Each segment \
+             is non-empty, never `.` or `..`, and holds no whitespace, control character or `/ ? & # =`."
+        )))
+        .examples([serde_json::Value::from(example)])
+        .into()
+}
+
+/// The item kref of an agent (kind `agent`), as the OpenAPI document describes it.
+pub struct AgentKref;
+
+impl utoipa::PartialSchema for AgentKref {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kref_schema("agent", "An agent's kref", "kref://Construct/AgentPool/reviewer.agent")
+    }
+}
+
+impl utoipa::ToSchema for AgentKref {}
+
+/// The item kref of a skill (kind `skilldef`), as the OpenAPI document describes it.
+pub struct SkillKref;
+
+impl utoipa::PartialSchema for SkillKref {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kref_schema("skilldef", "A skill's kref", "kref://CognitiveMemory/Skills/code-review.skilldef")
+    }
+}
+
+impl utoipa::ToSchema for SkillKref {}
+
+/// The kref of a team's bundle (kind `bundle`), as the OpenAPI document describes it.
+pub struct TeamKref;
+
+impl utoipa::PartialSchema for TeamKref {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kref_schema("bundle", "A team's (bundle's) kref", "kref://Construct/Teams/release-crew.bundle")
+    }
+}
+
+impl utoipa::ToSchema for TeamKref {}
+
+/// The item kref of a workflow (kind `workflow`), as the OpenAPI document describes it.
+pub struct WorkflowKref;
+
+impl utoipa::PartialSchema for WorkflowKref {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        kref_schema("workflow", "A workflow's kref", "kref://Construct/Workflows/ship-it.workflow")
+    }
+}
+
+impl utoipa::ToSchema for WorkflowKref {}
+
+/// The kref of one revision of a workflow (`…/name.workflow?r=N`), as the OpenAPI document describes it.
+pub struct WorkflowRevisionKref;
+
+impl utoipa::PartialSchema for WorkflowRevisionKref {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(revision_kref_pattern("workflow")))
+            .description(Some(
+                "A workflow revision's kref: `project/space/name.workflow?r=N` (one or more spaces, N from 1), \
+                 with or without `kref://`; segments as in a `WorkflowKref`.",
+            ))
+            .examples([serde_json::Value::from("kref://Construct/Workflows/ship-it.workflow?r=1")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WorkflowRevisionKref {}
+
+/// The pattern of a [`required`] field: at least one character that is not [`WHITESPACE`] (the server
+/// trims). Attributes spell it out, since they take literals only.
+pub const NON_BLANK: &str =
+    r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$";
+/// The pattern of a display name whose slug is an item name ([`slug_of`]): it holds a letter or a digit.
+pub const SLUGGABLE: &str = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$";
+
+/// The schema of a list of at most `max_items` [`required`] entries of at most `max` characters, where a
+/// comma counts as a space (entries are stored comma-joined); `description` describes the list.
+pub fn entries_schema(description: &str, max_items: usize, max: usize) -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let entry = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(format!(r"^[\s\S]*[^{WHITESPACE},][\s\S]*$")));
+    ArrayBuilder::new().items(entry).max_items(Some(max_items)).description(Some(description)).build()
+}
+
+/// A required string field: at most `max` characters as sent (the documented `maxLength`, whitespace
+/// included), not blank; trimmed.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
+    let trimmed = value.trim();
+    if trimmed.is_empty() || value.chars().count() > max {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             INVALID_FIELD,
             format!("{field} must be 1-{max} characters"),
         ));
     }
-    Ok(value.to_owned())
+    Ok(trimmed.to_owned())
 }
 
-/// An optional string field: trimmed, at most `max` characters; empty means absent.
+/// An optional string field: at most `max` characters as sent; trimmed, and blank means absent.
 pub fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => required(field, v, max).map(Some),
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_FIELD,
+            format!("{field} must be at most {max} characters"),
+        )),
+        Some(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_owned())),
+        _ => Ok(None),
     }
 }
 
@@ -284,4 +422,62 @@ pub async fn undo_create(kumiho: &dyn KumihoApi, kref: &str, cause: KumihoError)
         tracing::warn!(%error, kref, "cannot undo a partial create");
     }
     cause.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_checked_against_both_ranges() {
+        assert_eq!(Page::checked(1, 1, "per_page").unwrap(), Page { page: 1, per_page: 1 });
+        assert_eq!(Page::checked(MAX_PAGE, MAX_PER_PAGE, "per_page").unwrap().page, MAX_PAGE);
+        for (page, per_page) in [(0, 9), (MAX_PAGE + 1, 9), (u32::MAX, 9), (1, 0), (1, MAX_PER_PAGE + 1)] {
+            let error = Page::checked(page, per_page, "per_page").unwrap_err();
+            assert_eq!((error.status(), error.code()), (StatusCode::BAD_REQUEST, ErrorCode::INVALID_QUERY));
+        }
+        let query =
+            ListQuery { page: Some(2_147_483_648), per_page: None, include_deprecated: false, q: None };
+        assert!(query.page().is_err(), "a page past any list is refused, not answered empty");
+    }
+
+    #[test]
+    fn text_fields_count_what_was_sent_and_trim_what_is_kept() {
+        assert_eq!(required("name", "  Ada ", 6).unwrap(), "Ada");
+        assert_eq!(required("name", "  Ada ", 5).unwrap_err().code(), INVALID_FIELD, "the spaces count");
+        assert_eq!(required("name", " \t\n", 10).unwrap_err().code(), INVALID_FIELD, "blank");
+        assert_eq!(optional("tone", Some(" warm "), 6).unwrap().as_deref(), Some("warm"));
+        assert_eq!(optional("tone", Some("   "), 3).unwrap(), None, "blank is unset");
+        assert_eq!(optional("tone", None, 3).unwrap(), None);
+        assert_eq!(
+            optional("tone", Some("    "), 3).unwrap_err().code(),
+            INVALID_FIELD,
+            "too long, even blank"
+        );
+        assert_eq!(optional("tone", Some(" warm "), 5).unwrap_err().code(), INVALID_FIELD);
+    }
+
+    #[test]
+    fn non_blank_is_spelled_with_the_server_s_whitespace() {
+        assert_eq!(NON_BLANK, format!(r"^[\s\S]*[^{WHITESPACE}][\s\S]*$"));
+        assert!(
+            KREF_SEGMENT.contains(r"\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000")
+        );
+        // Every character the class names is whitespace to Rust, and every other one below U+3001 is not.
+        let named = |c: char| {
+            matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ' | '\u{85}' | '\u{A0}' | '\u{1680}')
+                || ('\u{2000}'..='\u{200A}').contains(&c)
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+        };
+        assert!((0..=0x3001).filter_map(char::from_u32).all(|c| named(c) == c.is_whitespace()));
+    }
+
+    #[test]
+    fn kref_patterns_name_their_kind_and_are_anchored() {
+        let agent = item_kref_pattern("agent");
+        assert!(agent.starts_with("^(?:kref://)?") && agent.ends_with("\\.agent$"), "{agent}");
+        let revision = revision_kref_pattern("workflow");
+        assert!(revision.ends_with("\\.workflow\\?r=[1-9][0-9]{0,8}$"), "{revision}");
+        assert!(!agent.contains("(?=") && !agent.contains("(?!"), "no lookarounds");
+    }
 }

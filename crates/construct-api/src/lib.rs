@@ -188,10 +188,15 @@ pub fn route_groups(state: ApiState) -> Vec<RouteGroup> {
             .with_state(state.clone()),
     );
     groups.push(
-        RouteGroup::new("graph-admin", Access::Scope(Scope::Admin))
+        RouteGroup::new("agents-admin", Access::Scope(Scope::Admin))
+            .body_limit(agents::BODY_LIMIT)
             .route("/api/agents", post(agents::create))
             .route("/api/agents/deprecate", post(agents::deprecate))
             .route("/api/agents/{*kref}", put(agents::update).delete(agents::delete))
+            .with_state(state.clone()),
+    );
+    groups.push(
+        RouteGroup::new("graph-admin", Access::Scope(Scope::Admin))
             .route("/api/config", get(system::config))
             .route("/api/doctor", get(doctor::doctor).post(doctor::doctor))
             .route("/api/channel-events", post(approvals::channel_event))
@@ -238,6 +243,33 @@ pub(crate) type Secretive<T> = ([(http::HeaderName, &'static str); 1], construct
 /// Wraps `body` as a [`Secretive`] response.
 pub(crate) fn secretive<T>(body: T) -> Secretive<T> {
     ([(http::header::CACHE_CONTROL, "no-store")], construct_core::extract::Json(body))
+}
+
+/// An optional JSON object body: no bytes at all and `null` both mean "no body" (`T::default()`).
+/// Whitespace alone is not JSON (400 `INVALID_JSON`); anything but an object or `null` is 422
+/// `INVALID_BODY` (serde alone would read `[]` as a struct).
+pub(crate) fn optional_object_body<T>(bytes: &[u8]) -> Result<T, construct_core::ApiError>
+where
+    T: serde::de::DeserializeOwned + Default,
+{
+    if bytes.is_empty() {
+        return Ok(T::default());
+    }
+    match construct_core::extract::from_json_slice::<serde_json::Value>(bytes)? {
+        serde_json::Value::Null => Ok(T::default()),
+        object @ serde_json::Value::Object(_) => serde_json::from_value(object).map_err(|e| {
+            construct_core::ApiError::new(
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                construct_core::ErrorCode::INVALID_BODY,
+                format!("Unexpected JSON: {e}"),
+            )
+        }),
+        _ => Err(construct_core::ApiError::new(
+            http::StatusCode::UNPROCESSABLE_ENTITY,
+            construct_core::ErrorCode::INVALID_BODY,
+            "The body must be a JSON object, or empty",
+        )),
+    }
 }
 
 /// Maps a store failure to a 503 envelope, logging the cause.

@@ -28,8 +28,10 @@ pub const MAX_GATHERED: usize = 5_000;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct GraphQuery {
-    /// The project (default `[kumiho] memory_project`).
+    /// The project (default `[kumiho] memory_project`): one kref segment, non-empty, never `.` or `..`,
+    /// with no whitespace, control character or `/ ? & # =`.
     #[serde(default)]
+    #[param(schema_with = project_schema)]
     project: Option<String>,
     /// 1..=500 (default 100).
     #[serde(default)]
@@ -43,10 +45,33 @@ pub(crate) struct GraphQuery {
     space: Option<String>,
     /// `recent` (default) or `name`.
     #[serde(default)]
+    #[param(schema_with = sort_schema)]
     sort: Option<String>,
     /// Full-text search instead of listing.
     #[serde(default)]
     search: Option<String>,
+}
+
+/// The orders `sort` may ask for.
+const SORTS: [&str; 2] = ["recent", "name"];
+
+fn project_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!("^{}$", crate::graph::KREF_SEGMENT)))
+        .description(Some(
+            "The project (default `[kumiho] memory_project`): one name, never `.` or `..`, with no whitespace, \
+             control character or `/ ? & # =`.",
+        ))
+        .build()
+}
+
+fn sort_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(SORTS))
+        .description(Some("`recent` (the default) or `name`."))
+        .build()
 }
 
 fn bad_query(message: &str) -> ApiError {
@@ -88,7 +113,8 @@ pub(crate) async fn graph(
         return Err(bad_query("limit must be between 1 and 500"));
     }
     let project = query.project.unwrap_or_else(|| state.config().kumiho.memory_project.clone());
-    if construct_kumiho::kref::space_path(&format!("/{project}")).map(|s| s.len()) != Ok(1) {
+    // Exactly one segment as given: no slash, and nothing the parser would trim away.
+    if construct_kumiho::kref::space_path(&format!("/{project}")) != Ok(vec![project.clone()]) {
         return Err(bad_query("project must be a single name"));
     }
     let by_name = match query.sort.as_deref() {

@@ -83,7 +83,15 @@ use utoipa::openapi::OpenApi;
         crate::workflow_runs::dashboard,
         crate::workflow_runs::agent_activity,
     ),
-    components(schemas(construct_core::openapi::ErrorBody)),
+    components(schemas(
+        construct_core::openapi::ErrorBody,
+        crate::graph::AgentKref,
+        crate::graph::SkillKref,
+        crate::graph::TeamKref,
+        crate::graph::WorkflowKref,
+        crate::graph::WorkflowRevisionKref,
+        crate::kumiho_proxy::KumihoPath,
+    )),
     modifiers(&Common, &DistinctOperationIds),
     tags(
         (name = "pairing", description = "Pairing devices with one-time codes; the loopback-only code routes."),
@@ -327,6 +335,43 @@ mod tests {
                 .map(|p| p["name"].as_str().unwrap_or_default())
                 .collect();
             assert_eq!(declared, in_template, "{method} {path}: path parameters");
+        }
+    }
+
+    fn patterns(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("pattern", Value::String(pattern)) => out.push(pattern.clone()),
+                        _ => patterns(inner, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| patterns(item, out)),
+            _ => {}
+        }
+    }
+
+    /// Schemathesis generates from each pattern with Python's `re` and judges with an ECMA-262 engine,
+    /// while the server trims with Rust's idea of whitespace: patterns are anchored, free of lookarounds,
+    /// and spell whitespace out instead of using `\s`/`\S` (which ECMA-262 reads differently).
+    #[test]
+    fn patterns_are_anchored_generable_and_agree_with_the_server_on_whitespace() {
+        let mut found = Vec::new();
+        patterns(&document(), &mut found);
+        assert!(found.len() > 20, "{found:?}");
+        for pattern in found {
+            assert!(pattern.starts_with('^') && pattern.ends_with('$'), "unanchored: {pattern}");
+            assert!(!["(?=", "(?!", "(?<"].iter().any(|l| pattern.contains(l)), "lookaround: {pattern}");
+            let bare = pattern.replace(r"[\s\S]", "");
+            assert!(!bare.contains(r"\s") && !bare.contains(r"\S"), "\\s or \\S: {pattern}");
+            if pattern.contains(r"\u3000") {
+                assert!(
+                    pattern.contains(crate::graph::WHITESPACE) || pattern.contains(r"\x00-\x20\x7F-\xA0"),
+                    "{pattern}"
+                );
+            }
         }
     }
 

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use construct_auth::{Client, PairError};
 use construct_core::devices::{NewDevice, PairingCode};
-use construct_core::extract::{Json, from_json_slice};
+use construct_core::extract::Json;
 use construct_core::principal::{Scope, Scopes};
 use construct_core::routes::{Access, RateClass, RouteGroup};
 use construct_core::{ApiError, ErrorCode};
@@ -118,11 +118,13 @@ async fn pair_legacy(
 struct PairRequest {
     /// The one-time pairing code.
     code: String,
-    /// At most 64 printable characters.
+    /// At most 64 printable characters once trimmed (blank is unset).
     #[serde(default)]
+    #[schema(schema_with = label_schema)]
     device_name: Option<String>,
-    /// At most 64 printable characters.
+    /// At most 64 printable characters once trimmed (blank is unset).
     #[serde(default)]
+    #[schema(schema_with = label_schema)]
     device_type: Option<String>,
 }
 
@@ -170,6 +172,24 @@ pub(crate) async fn announce(state: &ApiState, paired: &construct_auth::Paired) 
     let device = &paired.device;
     let event = json!({"device_id": device.id, "name": device.name, "device_type": device.device_type, "scopes": device.scopes});
     state.publish("device_paired", event).await;
+}
+
+/// The schema of what [`clean_label`] accepts: null, or a string that, once trimmed, is empty (unset) or
+/// at most 64 characters with no control character. Exact, so a schema-valid label is never refused.
+pub(crate) fn label_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    // Trimmed whitespace around; inside, the ends are printable and not whitespace, the rest printable.
+    let space = format!("[{}]*", crate::graph::WHITESPACE);
+    let edge = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+    let inner = r"[^\x00-\x1F\x7F-\x9F]";
+    let pattern = format!(r"^{space}(?:{edge}(?:{inner}{{0,{}}}{edge})?)?{space}$", MAX_NAME_LEN - 2);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(pattern))
+        .description(Some(format!(
+            "At most {MAX_NAME_LEN} printable characters once trimmed; blank or null is unset."
+        )))
+        .build()
 }
 
 /// Trims a client-supplied label and refuses one that is too long or holds control characters.
@@ -299,14 +319,14 @@ struct Minted {
 }
 
 /// `POST /api/pairing/initiate` (admin): mints a code, optionally fixing the new device's scopes.
-/// The body may be empty or `{"scopes": ["read", "chat", ...]}`.
+/// The body may be empty, `null` or `{"scopes": ["read", "chat", ...]}`.
 #[utoipa::path(
     post,
     path = "/api/pairing/initiate",
     tag = "pairing",
     operation_id = "initiate_pairing",
     summary = "Mint a pairing code, optionally fixing the next device's scopes",
-    request_body(content = Option<InitiateRequest>, content_type = "application/json", description = "Optional; an empty body mints a code with the default scopes."),
+    request_body(content = Option<InitiateRequest>, content_type = "application/json", description = "Optional; an empty body or `null` mints a code with the default scopes."),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The new code (`Cache-Control: no-store`).", body = Minted),
@@ -315,7 +335,7 @@ struct Minted {
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: a non-empty body without `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_BODY` (an unknown field or scope) or `IDEMPOTENCY_KEY_REUSED`.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY` (an unknown field or scope, or a body that is neither an object nor `null`) or `IDEMPOTENCY_KEY_REUSED`.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the API rate limit or the bad-token lockout; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
     )
@@ -325,7 +345,7 @@ async fn initiate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Secretive<Minted>, ApiError> {
-    let request = if body.iter().all(u8::is_ascii_whitespace) {
+    let request = if body.is_empty() {
         InitiateRequest::default()
     } else {
         let is_json = headers
@@ -339,7 +359,8 @@ async fn initiate(
                 "Expected Content-Type: application/json",
             ));
         }
-        from_json_slice(&body)?
+        // JSON `null` is no body, as an empty one is.
+        crate::optional_object_body(&body)?
     };
     let code = state.pairing.mint_code(request.scopes).await.map_err(pair_error)?;
     Ok(secretive(Minted {

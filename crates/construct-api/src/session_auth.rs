@@ -31,8 +31,9 @@ pub const SESSION_DAYS: i64 = 30;
 struct Login {
     /// The one-time pairing code.
     code: String,
-    /// The browser's device name: at most 64 printable characters.
+    /// The browser's device name: at most 64 printable characters once trimmed.
     #[serde(default)]
+    #[schema(schema_with = crate::pairing::label_schema)]
     name: Option<String>,
 }
 

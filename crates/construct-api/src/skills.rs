@@ -16,7 +16,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ApiState;
-use crate::agents::Deprecate;
 use crate::graph::{
     INVALID_FIELD, ListQuery, item_kref, list_page, one_published_or_latest, optional, required, slug_of,
 };
@@ -34,6 +33,8 @@ pub const KIND: &str = "skilldef";
 pub const ARTIFACT: &str = "SKILL.md";
 /// Largest skill body, in bytes.
 pub const MAX_CONTENT: usize = 256 * 1024;
+/// Longest tag, in characters.
+pub const MAX_TAG: usize = 50;
 /// The body limit of the skill routes (the content limit plus JSON escaping).
 pub const BODY_LIMIT: usize = MAX_CONTENT * 2 + 16 * 1024;
 const PREVIEW_CHARS: usize = 200;
@@ -79,7 +80,7 @@ fn skill_json(item: &Item, revision: Option<&Revision>, content: String) -> Valu
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page; `content` is a 200-character preview of the description.", body = crate::openapi::schemas::SkillPage),
-        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -105,7 +106,7 @@ pub(crate) async fn list(
     operation_id = "get_skill",
     summary = "A skill with its full body",
     params(
-        ("kref" = String, Path, description = "The skill kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::SkillKref, Path, description = "The skill's kref, with or without `kref://`: `project/space/name.skilldef`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -134,17 +135,41 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SkillBody {
-    /// The name, at most 100 characters; its slug is the item name.
+    /// The name, at most 100 characters (trimmed) with a letter or a digit; its slug is the item name.
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$")]
     pub(crate) name: String,
-    /// 1-2000 characters.
+    /// 1-2000 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 2_000,
+        pattern = r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$"
+    )]
     pub(crate) description: String,
-    /// The `SKILL.md` markdown, 1 byte to 256 KiB.
+    /// The `SKILL.md` markdown, 1 byte to 256 KiB of UTF-8, not blank.
+    #[schema(
+        min_length = 1,
+        pattern = r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$"
+    )]
     pub(crate) content: String,
-    /// 1-100 characters.
+    /// 1-100 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[\s\S]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][\s\S]*$"
+    )]
     pub(crate) domain: String,
-    /// At most 30 tags of 1-50 characters.
+    /// At most 30 tags of 1-50 characters, each with something besides whitespace and commas.
     #[serde(default)]
+    #[schema(schema_with = tags_schema)]
     pub(crate) tags: Vec<String>,
+}
+
+fn tags_schema() -> utoipa::openapi::schema::Array {
+    crate::graph::entries_schema(
+        "At most 30 tags of 1-50 characters, each with something besides whitespace and commas.",
+        30,
+        MAX_TAG,
+    )
 }
 
 impl SkillBody {
@@ -156,8 +181,11 @@ impl SkillBody {
         if self.tags.len() > 30 {
             return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, INVALID_FIELD, "at most 30 tags"));
         }
-        let tags: Vec<String> =
-            self.tags.iter().map(|t| required("tags", &t.replace(',', " "), 50)).collect::<Result<_, _>>()?;
+        let tags: Vec<String> = self
+            .tags
+            .iter()
+            .map(|t| required("tags", &t.replace(',', " "), MAX_TAG))
+            .collect::<Result<_, _>>()?;
         if !tags.is_empty() {
             meta.insert("tags".into(), tags.join(","));
         }
@@ -222,7 +250,7 @@ pub(crate) async fn create(
     operation_id = "update_skill",
     summary = "Publish a new revision of a skill",
     params(
-        ("kref" = String, Path, description = "The skill kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::SkillKref, Path, description = "The skill's kref, with or without `kref://`: `project/space/name.skilldef`, its slashes sent as they are or percent-encoded."),
     ),
     request_body(content = SkillBody, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
@@ -250,13 +278,25 @@ pub(crate) async fn update(
     Ok(Json(json!({"skill": skill_json(&item, Some(&revision), body.content)})))
 }
 
+/// Body of `POST /api/skills/deprecate`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeprecateSkillRequest)]
+pub(crate) struct DeprecateSkill {
+    /// The skill's kref.
+    #[schema(value_type = crate::graph::SkillKref)]
+    kref: String,
+    /// Deprecate (true) or restore (false).
+    deprecated: bool,
+}
+
 #[utoipa::path(
     post,
     path = "/api/skills/deprecate",
     tag = "skills",
     operation_id = "deprecate_skill",
     summary = "Deprecate or restore a skill",
-    request_body(content = crate::agents::Deprecate, content_type = "application/json"),
+    request_body(content = DeprecateSkill, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The skill.", body = crate::openapi::schemas::SkillEnvelope),
@@ -272,7 +312,7 @@ pub(crate) async fn update(
 )]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
-    Json(body): Json<Deprecate>,
+    Json(body): Json<DeprecateSkill>,
 ) -> Result<Json<Value>, ApiError> {
     let (item, revision, content) = FILES.deprecate_item(&state, &body.kref, KIND, body.deprecated).await?;
     Ok(Json(json!({"skill": skill_json(&item, revision.as_ref(), content)})))
@@ -285,7 +325,7 @@ pub(crate) async fn deprecate(
     operation_id = "delete_skill",
     summary = "Delete a skill and its files",
     params(
-        ("kref" = String, Path, description = "The skill kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::SkillKref, Path, description = "The skill's kref, with or without `kref://`: `project/space/name.skilldef`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(

@@ -187,6 +187,15 @@ fn restore_masked(
     Ok(touched)
 }
 
+/// Whether `table` sets anything: a value other than a table, or a table that does. A file of comments and
+/// empty tables would save as "every default", which is never what an editor meant to send.
+fn holds_a_setting(table: &toml::Table) -> bool {
+    table.values().any(|value| match value {
+        toml::Value::Table(inner) => holds_a_setting(inner),
+        _ => true,
+    })
+}
+
 /// The sections of `old` and `new` that differ, each with whether this process applies it at once.
 /// `kumiho` is live unless its mode changes; a remote endpoint is re-pointed when the client allows it.
 fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str, bool)> {
@@ -228,7 +237,7 @@ fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str
         (status = 400, description = "`INVALID_TOML`: the body is not UTF-8 TOML; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFIG_NOT_WRITABLE`: the gateway has no configuration file to write, or the file on disk is not TOML; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_CONFIG`: a value the gateway would refuse (`key` names it), unknown keys (`unknown` lists them), or a masked value inside an array the file does not match; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_CONFIG`: a value the gateway would refuse (`key` names it), unknown keys (`unknown` lists them), a masked value inside an array the file does not match, or a configuration with no settings at all (empty, or only comments and empty tables: it would reset every setting); `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -250,6 +259,14 @@ pub(crate) async fn put_config(
             "This gateway has no configuration file to write; start it with --config",
         ));
     };
+    if !holds_a_setting(&submitted) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            INVALID_CONFIG,
+            "The configuration is empty (no settings, only comments or empty tables): an empty file would \
+             reset every setting to its default",
+        ));
+    }
     let _writing = state.config_write.lock().await;
     let on_disk = match tokio::fs::read_to_string(&path).await {
         Ok(text) => Some(text.parse::<toml::Table>().map_err(|e| {
@@ -348,4 +365,21 @@ pub(crate) async fn put_config(
         "applied": applied,
         "restart_required": restart_required,
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_configuration_holds_no_setting() {
+        for empty in ["", "\n  \n", "# only a comment\n", "[gateway]\n", "[gateway]\n[kumiho.remote]\n"] {
+            let table: toml::Table = empty.parse().unwrap();
+            assert!(!holds_a_setting(&table), "{empty:?}");
+        }
+        for set in ["port = 1\n", "[gateway]\nport = 1\n", "[a.b]\nc = []\n", "[[nodes]]\n"] {
+            let table: toml::Table = set.parse().unwrap();
+            assert!(holds_a_setting(&table), "{set:?}");
+        }
+    }
 }

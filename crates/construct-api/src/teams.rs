@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ApiState;
-use crate::agents::Deprecate;
 use crate::graph::{
     INVALID_FIELD, ListQuery, MAX_ITEMS, all_items, ensure_space, item_kref, one_published_or_latest,
     optional, page_json, published_or_latest, required, slug_of, taken,
@@ -42,11 +41,22 @@ pub const INVALID_TEAM_GRAPH: ErrorCode = ErrorCode::new("INVALID_TEAM_GRAPH");
 #[schema(as = TeamEdge)]
 pub struct TeamEdge {
     /// From this member.
+    #[schema(value_type = crate::graph::AgentKref)]
     pub from_kref: String,
     /// To this member.
+    #[schema(value_type = crate::graph::AgentKref)]
     pub to_kref: String,
-    /// One of [`EDGE_TYPES`].
+    /// One of [`EDGE_TYPES`] (a request may use any case).
+    #[schema(schema_with = edge_type_schema)]
     pub edge_type: String,
+}
+
+fn edge_type_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(EDGE_TYPES))
+        .description(Some("The edge type (a request may use any case)."))
+        .build()
 }
 
 /// A Kumiho edge the team created, between revisions.
@@ -216,7 +226,7 @@ async fn team_json(state: &ApiState, item: &Item) -> Result<Value, ApiError> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page (`q` is not used here).", body = crate::openapi::schemas::TeamPage),
-        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -243,7 +253,7 @@ pub(crate) async fn list(
     operation_id = "get_team",
     summary = "A team with its members and edges",
     params(
-        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::TeamKref, Path, description = "The team's (bundle's) kref, with or without `kref://`: `project/space/name.bundle`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -267,16 +277,20 @@ pub(crate) async fn get(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TeamBody {
-    /// 1-100 characters; its slug is the bundle name.
+    /// 1-100 characters (trimmed) with a letter or a digit; its slug is the bundle name.
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$")]
     name: String,
-    /// At most 2000 characters.
+    /// At most 2000 characters (blank is unset).
     #[serde(default)]
+    #[schema(max_length = 2_000)]
     description: Option<String>,
     /// Agent krefs, at most 100 (duplicates are merged).
     #[serde(default)]
+    #[schema(value_type = Vec<crate::graph::AgentKref>, max_items = 100)]
     members: Vec<String>,
-    /// Edges between members (`REPORTS_TO`, `SUPPORTS`, `DEPENDS_ON`, `FEEDS_INTO`, any case).
+    /// Edges between members (`REPORTS_TO`, `SUPPORTS`, `DEPENDS_ON`, `FEEDS_INTO`, any case), at most 400.
     #[serde(default)]
+    #[schema(max_items = 400)]
     edges: Vec<TeamEdge>,
 }
 
@@ -450,7 +464,7 @@ pub(crate) async fn create(
     operation_id = "update_team",
     summary = "Replace a team's members and edges",
     params(
-        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::TeamKref, Path, description = "The team's (bundle's) kref, with or without `kref://`: `project/space/name.bundle`, its slashes sent as they are or percent-encoded."),
     ),
     request_body(content = TeamBody, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
@@ -499,7 +513,7 @@ pub(crate) async fn update(
     operation_id = "delete_team",
     summary = "Delete a team and the edges it owns",
     params(
-        ("kref" = String, Path, description = "The team (bundle) kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::TeamKref, Path, description = "The team's (bundle's) kref, with or without `kref://`: `project/space/name.bundle`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
@@ -526,13 +540,25 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Body of `POST /api/teams/deprecate`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeprecateTeamRequest)]
+pub(crate) struct DeprecateTeam {
+    /// The team's (bundle's) kref.
+    #[schema(value_type = crate::graph::TeamKref)]
+    kref: String,
+    /// Deprecate (true) or restore (false).
+    deprecated: bool,
+}
+
 #[utoipa::path(
     post,
     path = "/api/teams/deprecate",
     tag = "teams",
     operation_id = "deprecate_team",
     summary = "Deprecate or restore a team",
-    request_body(content = crate::agents::Deprecate, content_type = "application/json"),
+    request_body(content = DeprecateTeam, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Done.", body = crate::openapi::schemas::SuccessAnswer),
@@ -548,7 +574,7 @@ pub(crate) async fn delete(
 )]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
-    Json(body): Json<Deprecate>,
+    Json(body): Json<DeprecateTeam>,
 ) -> Result<Json<Value>, ApiError> {
     let kref = item_kref(&body.kref, "bundle")?;
     state.kumiho.get_bundle(&kref).await?;

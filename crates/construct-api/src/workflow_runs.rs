@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use construct_core::extract::{Json, Path, Query, from_json_slice};
+use construct_core::extract::{Json, Path, Query};
 use construct_core::{ApiError, ErrorCode};
 use construct_kumiho::model::{Item, ItemQuery, Metadata, Revision};
 use http::StatusCode;
@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::ApiState;
-use crate::graph::{INVALID_FIELD, MAX_ITEMS, all_items, ensure_space, path_id, published_or_latest};
+use crate::graph::{INVALID_FIELD, MAX_ITEMS, Page, all_items, ensure_space, path_id, published_or_latest};
 use crate::workflows;
 
 /// The space the operator persists runs in.
@@ -234,9 +234,9 @@ async fn find_run(state: &ApiState, run_id: &str) -> Result<Item, ApiError> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct RunsQuery {
-    /// 1-based page (default 1).
+    /// 1-based page, 1..=100000 (default 1).
     #[serde(default)]
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 100_000)]
     page: Option<u32>,
     /// Runs per page, 1..=100 (default 20).
     #[serde(default)]
@@ -261,7 +261,7 @@ pub(crate) struct RunsQuery {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page.", body = crate::openapi::schemas::RunPage),
-        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` (or `limit`) outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` (or `limit`) outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -270,14 +270,15 @@ pub(crate) async fn list(
     State(state): State<ApiState>,
     Query(query): Query<RunsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let page = query.page.unwrap_or(1);
-    let per_page = query.per_page.or(query.limit).unwrap_or(20);
-    if page == 0 || !(1..=crate::graph::MAX_PER_PAGE).contains(&per_page) {
-        return Err(invalid_query(format!(
-            "page must be at least 1 and per_page (limit) between 1 and {}",
-            crate::graph::MAX_PER_PAGE
-        )));
+    // `per_page` wins over its alias, but an out-of-range `limit` is refused even then.
+    if let Some(limit) = query.limit {
+        Page::checked(1, limit, "per_page (limit)")?;
     }
+    let Page { page, per_page } = Page::checked(
+        query.page.unwrap_or(1),
+        query.per_page.or(query.limit).unwrap_or(20),
+        "per_page (limit)",
+    )?;
     let mut runs = all_runs(&state).await?;
     if let Some(workflow) = query.workflow.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
         runs.retain(|item| {
@@ -312,7 +313,7 @@ pub(crate) async fn list(
     operation_id = "get_workflow_run",
     summary = "A run with its steps",
     params(
-        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -363,7 +364,7 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
     operation_id = "delete_workflow_run",
     summary = "Delete a run and its files",
     params(
-        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
@@ -394,7 +395,7 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Body of `POST /api/workflows/run/{name}` and `…/retry`, both optional.
+/// Body of `POST /api/workflows/run/{name}`, optional.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = RunRequest)]
@@ -403,21 +404,20 @@ struct RunBody {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     inputs: Option<Value>,
-    /// The working directory for the operator, at most 4096 bytes.
+    /// The working directory for the operator, at most 4096 bytes of UTF-8, no NUL.
     #[serde(default)]
+    #[schema(max_length = 4_096, pattern = r"^[^\x00]*$")]
     cwd: Option<String>,
 }
 
 impl RunBody {
+    /// The body, or the defaults for an empty body or JSON `null` (both mean "no body").
     fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
-        let body: Self =
-            if bytes.iter().all(u8::is_ascii_whitespace) { Self::default() } else { from_json_slice(bytes)? };
+        let body: Self = crate::optional_object_body(bytes)?;
         if body.inputs.as_ref().is_some_and(|i| !i.is_object() && !i.is_null()) {
             return Err(invalid_field("inputs must be a JSON object"));
         }
-        if body.cwd.as_ref().is_some_and(|c| c.len() > 4096 || c.contains('\0')) {
-            return Err(invalid_field("cwd must be a path of at most 4096 bytes"));
-        }
+        check_cwd(body.cwd.as_deref())?;
         Ok(body)
     }
 
@@ -429,6 +429,49 @@ impl RunBody {
         }
         Ok(inputs)
     }
+}
+
+/// Body of `POST /api/workflows/runs/{run_id}/retry`, optional: a retry keeps the run's inputs, so only
+/// `cwd` may be set.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RetryRequest)]
+struct RetryBody {
+    /// Absent or `null`: a retry keeps the run's inputs.
+    #[serde(default)]
+    #[schema(schema_with = no_inputs_schema)]
+    inputs: Option<Value>,
+    /// The working directory for the operator, at most 4096 bytes of UTF-8, no NUL.
+    #[serde(default)]
+    #[schema(max_length = 4_096, pattern = r"^[^\x00]*$")]
+    cwd: Option<String>,
+}
+
+impl RetryBody {
+    /// The body, or the defaults for an empty body or JSON `null` (both mean "no body").
+    fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        let body: Self = crate::optional_object_body(bytes)?;
+        if body.inputs.as_ref().is_some_and(|i| !i.is_null()) {
+            return Err(invalid_field("a retry keeps the run's inputs"));
+        }
+        check_cwd(body.cwd.as_deref())?;
+        Ok(body)
+    }
+}
+
+fn no_inputs_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Null)
+        .description(Some("Absent or `null`: a retry keeps the run's inputs."))
+        .build()
+}
+
+/// 422 `INVALID_FIELD` for a `cwd` over 4096 bytes or holding NUL.
+fn check_cwd(cwd: Option<&str>) -> Result<(), ApiError> {
+    if cwd.is_some_and(|c| c.len() > 4096 || c.contains('\0')) {
+        return Err(invalid_field("cwd must be a path of at most 4096 bytes"));
+    }
+    Ok(())
 }
 
 fn invalid_field(message: &str) -> ApiError {
@@ -466,9 +509,9 @@ async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> 
     operation_id = "run_workflow",
     summary = "Request a run of a workflow from the operator",
     params(
-        ("name" = String, Path, description = "The workflow's name (slugified to its item name)."),
+        ("name" = String, Path, pattern = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$", description = "The workflow's name, slugified to its item name, so it holds a letter or a digit."),
     ),
-    request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; an empty body is no inputs and no `cwd`."),
+    request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; an empty body or `null` is no inputs and no `cwd`."),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 202, description = "The run request is recorded, tagged `pending`, for the operator.", body = crate::openapi::schemas::RunRequested),
@@ -476,7 +519,7 @@ async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> 
         (status = 404, description = "`WORKFLOW_NOT_FOUND`: no such workflow, or it is deprecated.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field; `INVALID_FIELD`: `inputs` not an object or over 64 KiB, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field, or a body that is neither an object nor `null`; `INVALID_FIELD`: `inputs` not an object or over 64 KiB, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -533,9 +576,9 @@ pub(crate) async fn run(
     operation_id = "retry_workflow_run",
     summary = "Request a retry of a failed or cancelled run",
     params(
-        ("run_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("run_id" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The run id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
-    request_body(content = Option<RunBody>, content_type = "application/json", description = "Optional; only `cwd` may be set (a retry keeps the run's inputs)."),
+    request_body(content = Option<RetryBody>, content_type = "application/json", description = "Optional (an empty body or `null` is no `cwd`); only `cwd` may be set (a retry keeps the run's inputs)."),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 202, description = "The retry request is recorded for the operator.", body = crate::openapi::schemas::RetryRequested),
@@ -543,7 +586,7 @@ pub(crate) async fn run(
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`RUN_NOT_RETRYABLE`: the run neither failed nor was cancelled; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field; `INVALID_FIELD`: `inputs` given, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field, or a body that is neither an object nor `null`; `INVALID_FIELD`: `inputs` given, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -553,10 +596,7 @@ pub(crate) async fn retry(
     Path(run_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body = RunBody::parse(&body)?;
-    if body.inputs.is_some() {
-        return Err(invalid_field("a retry keeps the run's inputs"));
-    }
+    let body = RetryBody::parse(&body)?;
     let item = find_run(&state, &run_id).await?;
     let latest = state.kumiho.latest_revision(&item.kref).await.ok();
     let field = run_meta(&item, latest.as_ref());
@@ -637,11 +677,20 @@ pub(crate) async fn dashboard(State(state): State<ApiState>) -> Result<Json<Valu
 pub(crate) struct ActivityQuery {
     /// `summary` (default), `tool_calls`, `messages`, `errors` or `full`.
     #[serde(default)]
+    #[param(schema_with = view_schema)]
     view: Option<String>,
     /// Entries in a list view, 1..=500 (default 100).
     #[serde(default)]
     #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+}
+
+fn view_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(VIEWS))
+        .description(Some("What to show: `summary` (the default) or a list of `tool_calls`, `messages`, `errors` or every entry (`full`)."))
+        .build()
 }
 
 /// The directory holding the operator's per-agent run logs.
@@ -657,7 +706,7 @@ pub fn runlog_dir(state: &ApiState) -> PathBuf {
     summary = "An agent's run log, summarised or listed",
     params(
         ActivityQuery,
-        ("agent_id" = String, Path, pattern = "^(?!\\.\\.?$)[A-Za-z0-9._-]{1,128}$", description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
+        ("agent_id" = String, Path, pattern = r"^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,126}|\.\.[A-Za-z0-9._-]{1,126})$", description = "The agent id: 1-128 characters of `A-Z a-z 0-9 . _ -`, not `.` or `..`."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -815,6 +864,43 @@ impl Activity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_bodies_may_set_only_cwd() {
+        for fine in [&b""[..], b"null", br#"{"inputs": null}"#, br#"{"cwd": "/srv"}"#] {
+            assert!(RetryBody::parse(fine).is_ok(), "{:?}", String::from_utf8_lossy(fine));
+        }
+        for (bad, code) in [
+            (&br#"{"inputs": {}}"#[..], INVALID_FIELD),
+            (br#"{"inputs": 3}"#, INVALID_FIELD),
+            (br#"{"cwd": "a\u0000b"}"#, INVALID_FIELD),
+            (br#"{"input": {}}"#, ErrorCode::INVALID_BODY),
+            (b"[]", ErrorCode::INVALID_BODY),
+        ] {
+            assert_eq!(RetryBody::parse(bad).unwrap_err().code(), code, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn run_bodies_may_be_empty_or_null() {
+        for empty in [&b""[..], b"null", b" null\n"] {
+            let body = RunBody::parse(empty).unwrap();
+            assert!(body.inputs.is_none() && body.cwd.is_none(), "{:?}", String::from_utf8_lossy(empty));
+        }
+        let body = RunBody::parse(br#"{"inputs": {"a": 1}, "cwd": "/srv"}"#).unwrap();
+        assert_eq!((body.inputs, body.cwd.as_deref()), (Some(json!({"a": 1})), Some("/srv")));
+        for (bad, code) in [
+            (&b"nul"[..], ErrorCode::INVALID_JSON),
+            (b" \t\n", ErrorCode::INVALID_JSON),
+            (b"[]", ErrorCode::INVALID_BODY),
+            (b"[null]", ErrorCode::INVALID_BODY),
+            (b"\"\"", ErrorCode::INVALID_BODY),
+            (b"{\"inputs\": 3}", INVALID_FIELD),
+            (b"{\"cwd\": \"a\\u0000b\"}", INVALID_FIELD),
+        ] {
+            assert_eq!(RunBody::parse(bad).unwrap_err().code(), code, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn steps_come_in_definition_order_and_survive_operator_quirks() {

@@ -20,7 +20,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::ApiState;
-use crate::agents::Deprecate;
 use crate::graph::{INVALID_KREF, ListQuery, item_kref, list_page, optional, required, slug_of};
 use crate::revision_files::RevisionFiles;
 
@@ -293,7 +292,7 @@ pub(crate) fn workflow_json(item: &Item, revision: Option<&Revision>, definition
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The page.", body = crate::openapi::schemas::WorkflowPage),
-        (status = 400, description = "`INVALID_QUERY`: `page` 0, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
+        (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
@@ -320,7 +319,7 @@ pub(crate) async fn list(
     operation_id = "get_workflow_revision",
     summary = "One revision of a workflow, with its YAML",
     params(
-        ("kref" = String, Path, description = "A workflow revision kref (`project/space/name.workflow?r=N`, with or without `kref://`); it contains slashes, sent unescaped. Put `?r=N` percent-encoded in the path or as the query string."),
+        ("kref" = crate::graph::WorkflowRevisionKref, Path, description = "A workflow revision's kref, with or without `kref://`: `project/space/name.workflow?r=N`, its slashes sent as they are or percent-encoded and its `?` percent-encoded (`%3F`)."),
     ),
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
@@ -355,9 +354,11 @@ pub(crate) async fn revision(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WorkflowBody {
-    /// The display name, 1-100 characters; its slug is the item name.
+    /// The display name, 1-100 characters (trimmed) with a letter or a digit; its slug is the item name.
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[\s\S]*[\p{L}\p{N}][\s\S]*$")]
     name: String,
     /// At most 2000 characters (may be empty).
+    #[schema(max_length = 2_000)]
     description: String,
     /// The workflow YAML, at most 256 KiB.
     definition: String,
@@ -449,7 +450,7 @@ pub(crate) async fn create(
     operation_id = "update_workflow",
     summary = "Publish a new revision of a workflow",
     params(
-        ("kref" = String, Path, description = "The workflow kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::WorkflowKref, Path, description = "The workflow's kref, with or without `kref://`: `project/space/name.workflow`, its slashes sent as they are or percent-encoded."),
     ),
     request_body(content = WorkflowBody, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
@@ -478,13 +479,25 @@ pub(crate) async fn update(
     Ok(Json(json!({"workflow": workflow_json(&item, Some(&revision), &body.definition)})))
 }
 
+/// Body of `POST /api/workflows/deprecate`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = DeprecateWorkflowRequest)]
+pub(crate) struct DeprecateWorkflow {
+    /// The workflow's kref.
+    #[schema(value_type = crate::graph::WorkflowKref)]
+    kref: String,
+    /// Deprecate (true) or restore (false).
+    deprecated: bool,
+}
+
 #[utoipa::path(
     post,
     path = "/api/workflows/deprecate",
     tag = "workflows",
     operation_id = "deprecate_workflow",
     summary = "Deprecate or restore a workflow",
-    request_body(content = crate::agents::Deprecate, content_type = "application/json"),
+    request_body(content = DeprecateWorkflow, content_type = "application/json"),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The workflow.", body = crate::openapi::schemas::WorkflowEnvelope),
@@ -500,7 +513,7 @@ pub(crate) async fn update(
 )]
 pub(crate) async fn deprecate(
     State(state): State<ApiState>,
-    Json(body): Json<Deprecate>,
+    Json(body): Json<DeprecateWorkflow>,
 ) -> Result<Json<Value>, ApiError> {
     let (item, revision, definition) =
         FILES.deprecate_item(&state, &body.kref, KIND, body.deprecated).await?;
@@ -514,7 +527,7 @@ pub(crate) async fn deprecate(
     operation_id = "delete_workflow",
     summary = "Delete a workflow and its files",
     params(
-        ("kref" = String, Path, description = "The workflow kref, with or without `kref://`; it may contain slashes (`project/space/name.kind`), sent unescaped."),
+        ("kref" = crate::graph::WorkflowKref, Path, description = "The workflow's kref, with or without `kref://`: `project/space/name.workflow`, its slashes sent as they are or percent-encoded."),
     ),
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(

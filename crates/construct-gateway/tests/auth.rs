@@ -202,6 +202,20 @@ async fn bad_pairing_input_gets_exact_errors() {
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "UNSUPPORTED_MEDIA_TYPE",
     );
+    assert_error(
+        &initiate().raw("application/json", "[]").send(r).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+    );
+    assert_error(
+        &initiate().raw("application/json", "\t").send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_JSON",
+    );
+    // JSON `null` is no body: a code with the default scopes.
+    let (status, _, minted) = initiate().raw("application/json", "null").send(r).await;
+    assert_eq!((status, minted["scopes"].clone()), (StatusCode::OK, json!(null)), "{minted}");
+    assert!(minted["pairing_code"].is_string());
     // Nothing was created by any of that.
     let (_, _, listed) = call(Method::GET, "/api/devices").token(&admin).send(r).await;
     assert_eq!(listed["count"], 1);

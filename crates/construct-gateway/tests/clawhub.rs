@@ -40,6 +40,7 @@ async fn fake_detail(Path(slug): Path<String>) -> Response {
             "latestVersion": {"version": "2.1.0"},
         }))
         .into_response(),
+        long if long.starts_with("long-") => axum::Json(json!({"slug": slug})).into_response(),
         "broken" => (StatusCode::INTERNAL_SERVER_ERROR, "upstream exploded").into_response(),
         "locked" => (StatusCode::UNAUTHORIZED, "bad token").into_response(),
         _ => (StatusCode::NOT_FOUND, "no such skill").into_response(),
@@ -55,6 +56,7 @@ async fn fake_file(Path(slug): Path<String>, Query(q): Query<HashMap<String, Str
         "pdf-tools" => ([("content-type", "text/markdown")], SKILL_MD).into_response(),
         "quoted" => axum::Json(json!("# Quoted\n")).into_response(),
         "huge" => "x".repeat(300 * 1024).into_response(),
+        long if long.starts_with("long-") => SKILL_MD.into_response(),
         _ => (StatusCode::NOT_FOUND, "none").into_response(),
     }
 }
@@ -155,6 +157,22 @@ async fn install_creates_a_checked_skill_once() {
     }
     let (_, _, list) = call(Method::GET, "/api/skills").token(&admin).send(r).await;
     assert_eq!(list["total_count"], 1, "failed installs leave nothing behind");
+
+    // A slug too long for a tag (tags are at most 50 characters) still installs, tagged `clawhub` only;
+    // one too long for a skill name (100) does not.
+    let too_long = format!("long-{}", "x".repeat(96));
+    let got = call(Method::POST, &format!("/api/clawhub/install/{too_long}")).token(&admin).send(r).await;
+    assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    let long = format!("long-{}", "x".repeat(95));
+    let (status, _, installed) =
+        call(Method::POST, &format!("/api/clawhub/install/{long}")).token(&admin).send(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{installed}");
+    let kref = installed["kref"].as_str().unwrap();
+    let (_, _, skill) = call(Method::GET, &format!("/api/skills/{kref}")).token(&admin).send(r).await;
+    assert_eq!(
+        (skill["skill"]["name"].as_str(), skill["skill"]["tags"].clone()),
+        (Some(&*long), json!(["clawhub"]))
+    );
 
     let code = mint_code(&h, &admin, Some(json!({"scopes": ["read"]}))).await;
     let (_, _, paired) = call(Method::POST, "/pair").header("x-pairing-code", &code).send(r).await;

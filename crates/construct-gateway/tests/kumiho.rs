@@ -55,6 +55,15 @@ async fn the_proxy_serves_allowed_paths_from_the_embedded_store() {
         .send(&h.router)
         .await;
     assert_eq!(got.0, StatusCode::NOT_FOUND);
+    // Its slash percent-encoded, as OpenAPI tools send a path parameter, the path is the same one.
+    let got = call(Method::GET, "/api/kumiho/items%2Fby-kref?kref=kref://Construct/AgentPool/reviewer.agent")
+        .token(&token)
+        .send(&h.router)
+        .await;
+    assert_eq!(
+        (got.0, got.2["kref"].as_str()),
+        (StatusCode::OK, Some("kref://Construct/AgentPool/reviewer.agent"))
+    );
 
     // List answers are reused for 30 s.
     store.create_item("/Construct/AgentPool", "writer", "agent", &Metadata::new()).await.unwrap();
@@ -79,7 +88,12 @@ async fn the_proxy_refuses_what_it_does_not_serve() {
         StatusCode::UNAUTHORIZED,
         "UNAUTHORIZED",
     );
-    for path in ["/api/kumiho/admin/users", "/api/kumiho/items/deprecate", "/api/kumiho/"] {
+    for path in [
+        "/api/kumiho/admin/users",
+        "/api/kumiho/items/deprecate",
+        "/api/kumiho/",
+        "/api/kumiho/items%2Fdeprecate",
+    ] {
         let got = call(Method::GET, path).token(&token).send(&h.router).await;
         assert_error(&got, StatusCode::NOT_FOUND, "NOT_FOUND");
     }
@@ -88,10 +102,19 @@ async fn the_proxy_refuses_what_it_does_not_serve() {
         "/api/kumiho/items/..%2f..%2fsecrets",
         "/api/kumiho//projects",
         "/api/kumiho/items%5c..",
+        "/api/kumiho/items%2F%2Fby-kref",
     ] {
         let got = call(Method::GET, path).token(&token).send(&h.router).await;
         assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_PATH");
     }
+    // Kumiho's own refusals (plain text for a malformed query, `{"error"}` otherwise) come in the envelope.
+    let got = call(Method::GET, "/api/kumiho/items/by-kref").token(&token).send(&h.router).await;
+    assert_error(&got, StatusCode::BAD_REQUEST, "BAD_REQUEST");
+    let got = call(Method::GET, "/api/kumiho/items/by-kref?kref=kref://Construct/AgentPool/ghost.agent")
+        .token(&token)
+        .send(&h.router)
+        .await;
+    assert_error(&got, StatusCode::NOT_FOUND, "NOT_FOUND");
     let got = call(Method::POST, "/api/kumiho/projects")
         .token(&token)
         .json(json!({"name": "x"}))
@@ -294,6 +317,18 @@ async fn agent_input_is_checked_and_mutations_need_admin() {
     huge["identity"] = json!("i".repeat(20_000));
     assert_error(&post(huge).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
     assert_error(&post(agent("   ")).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    // A body the document allows is never refused for its size, however its JSON escapes it (each
+    // control character below is six bytes on the wire: ~96 KiB, over the gateway's default 64 KiB).
+    let mut escaped = agent("escaped");
+    escaped["identity"] = json!("\u{1}".repeat(16_384));
+    let (status, _, created) = post(escaped).send(r).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    // Lengths count what was sent, as the document's `maxLength` does: padding does not sneak past.
+    let padded = format!("\r{}", "n".repeat(100));
+    assert_error(&post(agent(&padded)).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
+    let mut padded_tone = agent("x");
+    padded_tone["tone"] = json!(format!("{} ", "t".repeat(200)));
+    assert_error(&post(padded_tone).send(r).await, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD");
     let put = |path: &str| call(Method::PUT, path).token(&admin).json(agent("x"));
     assert_error(&put("/api/agents/not-a-kref").send(r).await, StatusCode::BAD_REQUEST, "INVALID_KREF");
     assert_error(
@@ -314,6 +349,18 @@ async fn agent_input_is_checked_and_mutations_need_admin() {
     );
     assert_error(
         &call(Method::GET, "/api/agents?page=0").token(&admin).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+    );
+    // No list holds more than 100000 items, so a later page is refused rather than answered empty.
+    assert_eq!(call(Method::GET, "/api/agents?page=100000").token(&admin).send(r).await.0, StatusCode::OK);
+    assert_error(
+        &call(Method::GET, "/api/agents?page=100001").token(&admin).send(r).await,
+        StatusCode::BAD_REQUEST,
+        "INVALID_QUERY",
+    );
+    assert_error(
+        &call(Method::GET, "/api/agents?page=2147483648").token(&admin).send(r).await,
         StatusCode::BAD_REQUEST,
         "INVALID_QUERY",
     );
@@ -620,7 +667,16 @@ async fn the_memory_graph_is_bounded_and_counts_before_truncating() {
     assert_eq!(found["nodes"].as_array().unwrap().len(), 1);
     let (_, _, none) = call(Method::GET, "/api/memory/graph?project=Nobody").token(&token).send(r).await;
     assert_eq!(none["stats"]["total_items"], 0);
-    for bad in ["limit=501", "limit=0", "sort=random", "project=a/b"] {
+    // The project is one name exactly as given: nothing trimmed, no trailing slash, not empty.
+    for bad in [
+        "limit=501",
+        "limit=0",
+        "sort=random",
+        "project=a/b",
+        "project=",
+        "project=Nobody%2F",
+        "project=Nobody%20",
+    ] {
         let got = call(Method::GET, &format!("/api/memory/graph?{bad}")).token(&token).send(r).await;
         assert_error(&got, StatusCode::BAD_REQUEST, "INVALID_QUERY");
     }
@@ -781,12 +837,23 @@ async fn runs_are_requested_for_an_operator_and_read_back_in_step_order() {
     assert_eq!(status, StatusCode::ACCEPTED);
     let bare = store.revision_by_tag(bare["kref"].as_str().unwrap(), "pending").await.unwrap();
     assert_eq!(bare.metadata["inputs"], "{}", "upstream stored \"null\"");
+    // A JSON `null` body is no body, as an empty one is.
+    let (status, _, null) = call(Method::POST, "/api/workflows/run/deploy")
+        .token(&admin)
+        .raw("application/json", "null")
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{null}");
+    let null = store.revision_by_tag(null["kref"].as_str().unwrap(), "pending").await.unwrap();
+    assert_eq!(null.metadata["inputs"], "{}");
 
     // Bad requests change nothing.
     for (body, status, code) in [
         ("{", StatusCode::BAD_REQUEST, "INVALID_JSON"),
         (r#"{"inputs": 3}"#, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_FIELD"),
         (r#"{"input": {}}"#, StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY"),
+        ("[]", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY"),
+        (" \n", StatusCode::BAD_REQUEST, "INVALID_JSON"),
     ] {
         let got = call(Method::POST, "/api/workflows/run/deploy")
             .token(&admin)
@@ -810,7 +877,7 @@ async fn runs_are_requested_for_an_operator_and_read_back_in_step_order() {
         })
         .await
         .unwrap();
-    assert_eq!(requests.len(), 2, "only the two good requests were recorded");
+    assert_eq!(requests.len(), 3, "only the three good requests were recorded");
     let reader = read_only_token(&h, &admin).await;
     assert_error(
         &call(Method::POST, "/api/workflows/run/deploy").token(&reader).send(r).await,
@@ -875,6 +942,28 @@ async fn runs_are_requested_for_an_operator_and_read_back_in_step_order() {
     assert_eq!((status, retried["run_id"].as_str()), (StatusCode::ACCEPTED, Some(second)), "{retried}");
     let retry = store.revision_by_tag(retried["kref"].as_str().unwrap(), "pending").await.unwrap();
     assert_eq!(retry.metadata["retry_of"], second);
+    let (status, _, retried) = call(Method::POST, &format!("/api/workflows/runs/{second}/retry"))
+        .token(&admin)
+        .raw("application/json", "null")
+        .send(r)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "a `null` body is no body: {retried}");
+    assert_error(
+        &call(Method::POST, &format!("/api/workflows/runs/{second}/retry"))
+            .token(&admin)
+            .raw("application/json", r#"{"inputs": {}}"#)
+            .send(r)
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_FIELD",
+    );
+    for bad in ["page=100001", "per_page=5&limit=101", "limit=0&per_page=5"] {
+        assert_error(
+            &call(Method::GET, &format!("/api/workflows/runs?{bad}")).token(&reader).send(r).await,
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+        );
+    }
 
     // Deleting removes the run and its files.
     let files = h.gateway.data_dir().join("artifacts/runs").join(first);

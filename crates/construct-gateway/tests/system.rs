@@ -309,6 +309,11 @@ async fn bad_config_edits_are_refused_and_the_file_is_untouched() {
         ("[provider]\ntemperature = 5.0\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
         ("[gateway]\nprot = 1\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
         ("[gateway]\nallowed_origins = [\"********\"]\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        // No settings at all would reset every one of them: a broken client must not wipe the file.
+        ("", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        ("  \n\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        ("# nothing but a comment\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
+        ("[gateway]\n[provider]\n", StatusCode::UNPROCESSABLE_ENTITY, "INVALID_CONFIG"),
     ] {
         let got = call(Method::PUT, "/api/config").token(&admin).raw("application/toml", body).send(r).await;
         assert_error(&got, status, code);
@@ -325,6 +330,9 @@ async fn bad_config_edits_are_refused_and_the_file_is_untouched() {
         .send(r)
         .await;
     assert_eq!(got.2["unknown"].as_array().map(Vec::len), Some(1), "{}", got.2);
+    let got = call(Method::PUT, "/api/config").token(&admin).raw("application/toml", "\n").send(r).await;
+    let message = got.2["error"].as_str().unwrap_or_default();
+    assert!(message.contains("empty") && message.contains("reset every setting"), "{message}");
     let big = format!("# {}\n", "x".repeat(1024 * 1024));
     assert_error(
         &call(Method::PUT, "/api/config").token(&admin).raw("application/toml", big).send(r).await,
