@@ -1,5 +1,6 @@
 //! `cargo xtask ci`: formatting, lints, tests (the README's test command), the generated configuration
-//! docs' freshness, then the dashboard's build check and its browser test.
+//! docs' and OpenAPI document's freshness, the dependency policy, the API fuzz run, then the dashboard's
+//! build check and its browser test.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -40,6 +41,8 @@ pub fn run() -> anyhow::Result<()> {
     // from github.com, which these machines cannot reach; they are checked where it can be fetched
     // (`cargo deny check advisories`).
     cargo(&["deny", "--locked", "check", "bans", "licenses", "sources"])?;
+    // The real binary against its own OpenAPI document: no 5xx, every answer as documented.
+    crate::api_fuzz::run(&[])?;
     // The embedded dashboard must be what its sources build to, and work in a real browser.
     crate::web::run(&["--check".to_owned()])?;
     crate::web::e2e()?;

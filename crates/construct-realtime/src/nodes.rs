@@ -324,14 +324,14 @@ pub(crate) async fn list(State(state): State<RealtimeState>) -> Json<Value> {
 /// Body of `POST /api/nodes/{id}/invoke`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct Invoke {
-    /// A capability the node advertises (not blank).
+    /// A capability the node advertises: a name of 1-128 printable characters, as nodes register them.
     #[schema(
-        min_length = 1,
-        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x1f\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]{0,126}[^\x00-\x1f\x7f-\x9f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     capability: String,
     /// Its arguments, per the capability's JSON schema; `{}` when absent.
     #[serde(default = "empty_args")]
+    #[schema(value_type = Object)]
     args: Value,
 }
 

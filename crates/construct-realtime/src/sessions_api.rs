@@ -302,7 +302,7 @@ pub(crate) struct PushMessage {
     #[schema(
         min_length = 1,
         max_length = 32768,
-        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[\s\S]*[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]*$"
     )]
     content: String,
 }
@@ -391,7 +391,7 @@ pub(crate) struct PushTurn {
     #[schema(
         min_length = 1,
         max_length = 32768,
-        pattern = r"[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        pattern = r"^[\s\S]*[^\t\n\x0b\x0c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\s\S]*$"
     )]
     content: String,
 }
