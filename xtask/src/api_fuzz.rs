@@ -23,7 +23,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::bench::{free_port, wait_until_listening};
-use crate::ci::workspace_root;
+use crate::ci::{target_dir, workspace_root};
 
 /// The admin token the fuzzed gateway accepts (`CONSTRUCT_BOOTSTRAP_TOKEN`; only its hash is kept).
 const TOKEN: &str = "api-fuzz-bootstrap-token-0123456789abcdef";
@@ -55,10 +55,6 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
         }
     }
     Ok(options)
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
 /// The venv with the pinned schemathesis, (re)installed when the requirements change.

@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 
-use crate::ci::{cargo, workspace_root};
+use crate::ci::cargo;
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Settings {
@@ -63,9 +63,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn release_bin(name: &str) -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    target.join("release").join(name)
+    crate::ci::target_dir().join("release").join(name)
 }
 
 pub(crate) struct Server {

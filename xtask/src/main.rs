@@ -7,9 +7,11 @@
 //! - `cargo xtask web-e2e`: the dashboard in Chromium against the real binary.
 //! - `cargo xtask openapi [--check]`: the OpenAPI document in `docs/api/openapi.json` (or checks it).
 //! - `cargo xtask api-fuzz`: schemathesis against the running gateway, from the OpenAPI document.
+//! - `cargo xtask advisories`: `Cargo.lock` against the RustSec database (live, else the vendored snapshot).
 //! - `cargo xtask dist`: the reproducible release tarball and its checksums in `dist/`.
 //! - `cargo xtask bench`: throughput of the gateway against a bare axum server, in the same run.
 
+mod advisories;
 mod api_fuzz;
 mod bench;
 mod bench_realtime;
@@ -33,12 +35,13 @@ fn main() -> ExitCode {
         Some("dist") => dist::run(&args[1..]),
         Some("openapi") => openapi::run(&args[1..]),
         Some("api-fuzz") => api_fuzz::run(&args[1..]),
+        Some("advisories") => advisories::run(),
         // Internal entry points used by `bench` once it has built release binaries.
         Some("bench-run") => bench::run_measurement(&args[1..]),
         Some("bare-server") => bench::bare_server(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | config-docs [--check] | web [--check] | web-e2e | dist | openapi [--check] | api-fuzz [--max-examples N] [--seed N] | bench [--seconds N] [--connections N]>"
+                "usage: cargo xtask <ci | config-docs [--check] | web [--check] | web-e2e | dist | openapi [--check] | api-fuzz [--max-examples N] [--seed N] | advisories | bench [--seconds N] [--connections N]>"
             );
             return ExitCode::from(2);
         }

@@ -98,7 +98,7 @@ pub fn e2e() -> anyhow::Result<()> {
     let chromium = chromium()?;
     crate::ci::cargo(&["build", "--locked", "-p", "construct-gateway-bin"])?;
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = crate::ci::target_dir();
     let binary = target.join("debug").join("construct-gateway");
     let out = target.join("dashboard-e2e");
     let dir = root.join("web-dashboard");
