@@ -119,6 +119,22 @@ fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command(home).args(args).envs(env.iter().copied()).output().expect("run")
 }
 
+/// Pairs the first device of the gateway at `addr` (data under `home/data`) as an operator does: the
+/// code from `pair-code`, then `POST /pair`. Its token.
+fn pair_first(home: &Path, addr: SocketAddr) -> String {
+    let data = home.join("data");
+    let port = addr.port().to_string();
+    let out = run(home, &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
+    let (status, body) = http(addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
 #[test]
 fn serves_health_and_exits_zero_on_sigterm() {
     let home = tempfile::tempdir().expect("tempdir");
@@ -505,18 +521,8 @@ fn read_stream_until(addr: SocketAddr, path: &str, headers: &[(&str, &str)], nee
 #[test]
 fn the_daemon_log_is_served_to_admins_as_server_sent_events() {
     let home = tempfile::tempdir().expect("tempdir");
-    let data = home.path().join("data");
     let gw = start(home.path(), &[]);
-    let port = gw.addr.port().to_string();
-    let out =
-        run(home.path(), &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
-    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
-    let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
-    assert_eq!(status, 200, "{body}");
-    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = pair_first(home.path(), gw.addr);
     assert_eq!(http(gw.addr, "GET", "/api/daemon/logs", &[]).0, 401);
     // The log holds the startup lines, replayed from the ring: the listening address among them.
     let bearer = format!("Bearer {token}");
@@ -566,18 +572,7 @@ fn kumiho_serve_shares_the_embedded_store_with_a_remote_mode_gateway() {
         .spawn()
         .expect("spawn gateway");
     let gw = banner_address(&mut gateway);
-    let port = gw.port().to_string();
-    let out = run(
-        home.path(),
-        &["pair-code", "--port", &port, "--data-dir", home.path().join("data").to_str().expect("utf8")],
-        &[],
-    );
-    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
-    let (_, body) = http(gw, "POST", "/pair", &[("X-Pairing-Code", &code)]);
-    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = pair_first(home.path(), gw);
     let (status, body) =
         http(gw, "GET", "/api/kumiho/projects", &[("Authorization", &format!("Bearer {token}"))]);
     assert_eq!((status, body.as_str()), (200, "[]"), "{body}");
@@ -774,16 +769,7 @@ fn a_broken_store_answers_store_unavailable_where_it_is_needed() {
     let home = tempfile::tempdir().expect("tempdir");
     let data = home.path().join("data");
     let gw = start(home.path(), &[]);
-    let port = gw.addr.port().to_string();
-    let out =
-        run(home.path(), &["pair-code", "--port", &port, "--data-dir", data.to_str().expect("utf8")], &[]);
-    let code = String::from_utf8(out.stdout).expect("utf8").trim().to_owned();
-    let (status, body) = http(gw.addr, "POST", "/pair", &[("X-Pairing-Code", &code)]);
-    assert_eq!(status, 200, "{body}");
-    let token = serde_json::from_str::<serde_json::Value>(&body).expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = pair_first(home.path(), gw.addr);
     let bearer = format!("Bearer {token}");
     let auth = ("Authorization", bearer.as_str());
     let json = ("Content-Type", "application/json");

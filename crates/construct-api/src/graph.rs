@@ -230,49 +230,32 @@ fn kref_schema(
         .into()
 }
 
-/// The item kref of an agent (kind `agent`), as the OpenAPI document describes it.
-pub struct AgentKref;
+/// Declares a kref type the OpenAPI document describes with [`kref_schema`].
+macro_rules! kref_types {
+    ($($(#[$doc:meta])* $name:ident => ($kind:literal, $what:literal, $example:literal);)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
 
-impl utoipa::PartialSchema for AgentKref {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        kref_schema("agent", "An agent's kref", "kref://Construct/AgentPool/reviewer.agent")
-    }
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                kref_schema($kind, $what, $example)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    )*};
 }
 
-impl utoipa::ToSchema for AgentKref {}
-
-/// The item kref of a skill (kind `skilldef`), as the OpenAPI document describes it.
-pub struct SkillKref;
-
-impl utoipa::PartialSchema for SkillKref {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        kref_schema("skilldef", "A skill's kref", "kref://CognitiveMemory/Skills/code-review.skilldef")
-    }
+kref_types! {
+    /// The item kref of an agent (kind `agent`), as the OpenAPI document describes it.
+    AgentKref => ("agent", "An agent's kref", "kref://Construct/AgentPool/reviewer.agent");
+    /// The item kref of a skill (kind `skilldef`), as the OpenAPI document describes it.
+    SkillKref => ("skilldef", "A skill's kref", "kref://CognitiveMemory/Skills/code-review.skilldef");
+    /// The kref of a team's bundle (kind `bundle`), as the OpenAPI document describes it.
+    TeamKref => ("bundle", "A team's (bundle's) kref", "kref://Construct/Teams/release-crew.bundle");
+    /// The item kref of a workflow (kind `workflow`), as the OpenAPI document describes it.
+    WorkflowKref => ("workflow", "A workflow's kref", "kref://Construct/Workflows/ship-it.workflow");
 }
-
-impl utoipa::ToSchema for SkillKref {}
-
-/// The kref of a team's bundle (kind `bundle`), as the OpenAPI document describes it.
-pub struct TeamKref;
-
-impl utoipa::PartialSchema for TeamKref {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        kref_schema("bundle", "A team's (bundle's) kref", "kref://Construct/Teams/release-crew.bundle")
-    }
-}
-
-impl utoipa::ToSchema for TeamKref {}
-
-/// The item kref of a workflow (kind `workflow`), as the OpenAPI document describes it.
-pub struct WorkflowKref;
-
-impl utoipa::PartialSchema for WorkflowKref {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        kref_schema("workflow", "A workflow's kref", "kref://Construct/Workflows/ship-it.workflow")
-    }
-}
-
-impl utoipa::ToSchema for WorkflowKref {}
 
 /// The kref of one revision of a workflow (`…/name.workflow?r=N`), as the OpenAPI document describes it.
 pub struct WorkflowRevisionKref;
