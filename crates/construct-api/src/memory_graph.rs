@@ -100,8 +100,7 @@ fn space_of(kref: &str) -> String {
     responses(
         (status = 200, description = "The graph; an unknown project is an empty graph.", body = crate::openapi::schemas::MemoryGraph),
         (status = 400, description = "`INVALID_QUERY`: a bad `limit`, `sort` or `project`.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn graph(

@@ -13,6 +13,25 @@ use construct_core::openapi::Common;
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
 
+/// The answers of every operation that reads or writes Kumiho (and so can meet it refusing or down),
+/// listed once: `responses(..., crate::openapi::KumihoFailures)`.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Describes answers `ApiError` writes; never built.
+pub(crate) enum KumihoFailures {
+    /// Kumiho refused the gateway's credentials or answered badly.
+    #[response(
+        status = 502,
+        description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly."
+    )]
+    BadGateway(construct_core::openapi::ErrorBody),
+    /// Kumiho, or the store behind the credential check, cannot be reached.
+    #[response(
+        status = 503,
+        description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential."
+    )]
+    Unavailable(construct_core::openapi::ErrorBody),
+}
+
 /// This crate's routes, as an OpenAPI document part.
 #[derive(utoipa::OpenApi)]
 #[openapi(

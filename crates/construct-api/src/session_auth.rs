@@ -155,7 +155,7 @@ pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
     responses(
         (status = 200, description = "Signed out (`Cache-Control: no-store`).", body = crate::openapi::schemas::LoggedOut, headers(("Set-Cookie" = String, description = "`construct_session=; Max-Age=0`: clears the cookie."))),
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyInProgress,
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )

@@ -262,8 +262,7 @@ pub(crate) struct RunsQuery {
     responses(
         (status = 200, description = "The page.", body = crate::openapi::schemas::RunPage),
         (status = 400, description = "`INVALID_QUERY`: `page` outside 1-100000, `per_page` (or `limit`) outside 1-100, or a malformed parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn list(
@@ -320,8 +319,7 @@ pub(crate) async fn list(
         (status = 200, description = "The run; steps in the pinned definition's order, else by id.", body = crate::openapi::schemas::RunEnvelope),
         (status = 400, description = "`INVALID_PATH`: a malformed `run_id`.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn get(
@@ -371,10 +369,9 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
         (status = 204, description = "Deleted; `workflow_run_deleted` is published."),
         (status = 400, description = "`INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
-        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyInProgress,
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn delete(
@@ -517,11 +514,10 @@ async fn request_run(state: &ApiState, run_id: &str, mut metadata: Metadata) -> 
         (status = 202, description = "The run request is recorded, tagged `pending`, for the operator.", body = crate::openapi::schemas::RunRequested),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a name with no letter or digit; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`WORKFLOW_NOT_FOUND`: no such workflow, or it is deprecated.", body = construct_core::openapi::ErrorBody),
-        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field, or a body that is neither an object nor `null`; `INVALID_FIELD`: `inputs` not an object or over 64 KiB, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn run(
@@ -587,8 +583,7 @@ pub(crate) async fn run(
         (status = 409, description = "`RUN_NOT_RETRYABLE`: the run neither failed nor was cancelled; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a mistyped or unknown field, or a body that is neither an object nor `null`; `INVALID_FIELD`: `inputs` given, or `cwd` over 4096 bytes or holding NUL; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn retry(
@@ -634,8 +629,7 @@ pub(crate) async fn retry(
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The overview.", body = crate::openapi::schemas::DashboardEnvelope),
-        (status = 502, description = "`KUMIHO_BAD_GATEWAY`: Kumiho refused the gateway's credentials or answered badly.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`KUMIHO_UNAVAILABLE`: Kumiho cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoFailures,
     )
 )]
 pub(crate) async fn dashboard(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {

@@ -118,6 +118,16 @@ pub struct IdempotencyKey {
     idempotency_key: Option<String>,
 }
 
+/// The 409 of a route behind the idempotency layer, when it has no other 409:
+/// `responses(..., construct_core::openapi::IdempotencyInProgress)`.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 409,
+    description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running."
+)]
+#[allow(dead_code)] // Describes an answer the idempotency layer writes; never built.
+pub struct IdempotencyInProgress(ErrorBody);
+
 /// One event of a `text/event-stream` answer, as a JSON Schema for its parsed fields (OpenAPI 3.1 has no
 /// item schema for streams, and tools such as schemathesis check each event against the media type's
 /// schema): `event`, when sent, is one of `events` (any name when empty); `id`, when sent, a decimal event

@@ -354,7 +354,7 @@ fn empty_args() -> Value {
         (status = 200, description = "The node's answer (`success` false when the node reported a failure).", body = crate::openapi::schemas::Invocation),
         (status = 400, description = "`UNKNOWN_CAPABILITY`: the node does not advertise this capability; `INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NODE_NOT_FOUND`: no connected node has this id.", body = construct_core::openapi::ErrorBody),
-        (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a blank, missing or mistyped `capability`, or a mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
