@@ -58,7 +58,7 @@ fn words(value: &Value, default: &[&str]) -> Vec<String> {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: not a JSON object, or an approval request without a valid `run_id` and `step_id`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`TOO_MANY_APPROVALS`: 1000 approvals are waiting (`Retry-After: 60`); `STORE_UNAVAILABLE`: the store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`TOO_MANY_APPROVALS`: 1000 approvals are waiting (`Retry-After: 60`); `STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn channel_event(
@@ -121,7 +121,7 @@ pub(crate) async fn channel_event(
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Waiting approvals.", body = crate::openapi::schemas::ApprovalList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
@@ -160,7 +160,7 @@ pub(crate) struct Decision {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
         (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: `feedback` over 4000 characters; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn approve(

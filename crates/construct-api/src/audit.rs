@@ -71,7 +71,7 @@ fn bad_query(message: String) -> ApiError {
     responses(
         (status = 200, description = "Matching entries.", body = crate::openapi::schemas::AuditList),
         (status = 400, description = "`INVALID_QUERY`: `limit` outside 1-1000, an unknown `event_type`, a `since` that is not RFC 3339, or an unknown parameter.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn list(
@@ -110,7 +110,7 @@ async fn list(
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The outcome.", body = crate::openapi::schemas::AuditVerification),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn verify(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {

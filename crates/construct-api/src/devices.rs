@@ -44,7 +44,7 @@ fn not_found() -> ApiError {
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "Every paired device (never a token).", body = crate::openapi::schemas::DeviceList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
@@ -69,7 +69,7 @@ async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
         (status = 404, description = "`DEVICE_NOT_FOUND`: no device has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn revoke(
@@ -104,7 +104,7 @@ async fn revoke(
         (status = 404, description = "`DEVICE_NOT_FOUND`: no device has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn rotate(

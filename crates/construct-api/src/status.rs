@@ -110,7 +110,7 @@ struct Limits {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The gateway's status.", body = Status),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 async fn status(State(state): State<ApiState>) -> Result<Response, ApiError> {

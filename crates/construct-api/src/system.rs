@@ -111,7 +111,7 @@ pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Usage for this process, the UTC day and the UTC month.", body = crate::openapi::schemas::CostAnswer),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
+        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn cost(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {

@@ -95,6 +95,25 @@ async fn every_described_operation_answers_errors_in_the_envelope_and_names_its_
                 if status.starts_with('4') || status.starts_with('5') {
                     let schema = &response["content"]["application/json"]["schema"]["$ref"];
                     assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                    // Each code is explained once per answer (pieces written in several places, such as
+                    // the guard's and the handler's, must not repeat one).
+                    let description = response["description"].as_str().unwrap_or_default();
+                    let mut codes: Vec<&str> = description
+                        .split('`')
+                        .skip(1)
+                        .step_by(2)
+                        .filter(|code| {
+                            code.len() > 2 && code.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+                        })
+                        .collect();
+                    let named = codes.len();
+                    codes.sort_unstable();
+                    codes.dedup();
+                    assert_eq!(
+                        codes.len(),
+                        named,
+                        "{method} {path} {status} names a code twice: {description}"
+                    );
                 }
             }
             assert!(operation.get("security").is_some(), "{method} {path}: public or not, say so");
