@@ -203,7 +203,7 @@ async fn publish(
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: an agent with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty slug, an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -242,10 +242,10 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The agent with its new published revision (the item name never changes).", body = crate::openapi::schemas::AgentEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong field, or more than 50 expertise entries; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -287,10 +287,10 @@ pub(crate) struct DeprecateAgent {
     responses(
         (status = 200, description = "The agent.", body = crate::openapi::schemas::AgentEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 640 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -320,9 +320,9 @@ pub(crate) async fn deprecate(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`INVALID_KREF`: not a kref of this kind; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         crate::openapi::KumihoFailures,
     )
 )]

@@ -125,7 +125,6 @@ fn disposition(kind: &str, path: &Path) -> HeaderValue {
         (status = 400, description = "`INVALID_LOCATION`: `location` is empty, relative, not a valid `file://` URI, or not a regular file.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `read` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `OUTSIDE_ARTIFACT_ROOTS`: the file is outside the artifact roots (after canonicalisation).", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NOT_FOUND`: no file at `location`.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
         (status = 416, description = "`BAD_REQUEST`: the `Range` cannot be satisfied; `Content-Range` gives the length.", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -78,7 +78,6 @@ pub struct CliCache(tokio::sync::Mutex<Option<(Instant, Value)>>);
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "An empty list with the reason.", body = crate::openapi::schemas::ToolList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn tools() -> Json<Value> {
@@ -150,7 +149,6 @@ fn status(active: bool) -> &'static str {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Every integration, `Active` or `Available`.", body = crate::openapi::schemas::IntegrationList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn integrations(State(state): State<ApiState>) -> Json<Value> {
@@ -173,7 +171,6 @@ pub(crate) async fn integrations(State(state): State<ApiState>) -> Json<Value> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "By integration name.", body = crate::openapi::schemas::IntegrationSettings),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn integration_settings(State(state): State<ApiState>) -> Json<Value> {
@@ -255,7 +252,6 @@ async fn discover() -> Value {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The tools found, with versions (one discovery reused for 10 minutes).", body = crate::openapi::schemas::CliToolList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn cli_tools(State(state): State<ApiState>) -> Json<Value> {

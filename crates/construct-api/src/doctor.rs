@@ -321,7 +321,6 @@ pub async fn diagnose(
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY` (POST only): an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`IDEMPOTENCY_IN_PROGRESS` (POST only): a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`IDEMPOTENCY_KEY_REUSED` (POST only): the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn doctor(

@@ -68,7 +68,7 @@ fn no_store(mut response: Response) -> Response {
         (status = 200, description = "Signed in; the token is only in the cookie (`Cache-Control: no-store`).", body = crate::openapi::schemas::LoggedIn, headers(("Set-Cookie" = String, description = "`construct_session=<token>; Path=<prefix or />; Max-Age=<30 days or the device's expiry>; HttpOnly; SameSite=Strict`, plus `Secure` under TLS."))),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON.", body = construct_core::openapi::ErrorBody),
         (status = 403, description = "`ORIGIN_NOT_ALLOWED`: a foreign `Origin` (login CSRF); `INVALID_PAIRING_CODE`: a wrong, expired or used code; `PAIRING_DISABLED`.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
         (status = 422, description = "`INVALID_BODY`: a missing or unknown field, or a name over 64 printable characters.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the pair rate limit, or the lockout after 5 wrong codes; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached.", body = construct_core::openapi::ErrorBody),
@@ -120,7 +120,6 @@ pub(crate) async fn login(
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The signed-in principal.", body = crate::openapi::schemas::SessionInfo),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
@@ -156,7 +155,7 @@ pub(crate) async fn session(Caller(caller): Caller) -> Json<serde_json::Value> {
         (status = 200, description = "Signed out (`Cache-Control: no-store`).", body = crate::openapi::schemas::LoggedOut, headers(("Set-Cookie" = String, description = "`construct_session=; Max-Age=0`: clears the cookie."))),
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (for this route's data, or to check the credential).", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -29,7 +29,6 @@ use crate::ApiState;
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "The configuration as TOML, every secret printed as `********`.", body = crate::openapi::schemas::ConfigText),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
@@ -49,7 +48,6 @@ pub(crate) async fn config(State(state): State<ApiState>) -> Result<Json<Value>,
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Every channel.", body = crate::openapi::schemas::ChannelList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
@@ -75,7 +73,6 @@ pub(crate) async fn channels(State(state): State<ApiState>) -> Json<Value> {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "Each component's state (a failing component is reported here, not as an error status).", body = crate::openapi::schemas::HealthAnswer),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn health(State(state): State<ApiState>) -> Json<Value> {
@@ -238,7 +235,6 @@ fn changes(old: &Config, new: &Config, remote_client: bool) -> Vec<(&'static str
         (status = 409, description = "`CONFIG_NOT_WRITABLE`: the gateway has no configuration file to write, or the file on disk is not TOML; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 1 MiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_CONFIG`: a value the gateway would refuse (`key` names it), unknown keys (`unknown` lists them), a masked value inside an array the file does not match, or a configuration with no settings at all (empty, or only comments and empty tables: it would reset every setting); `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn put_config(

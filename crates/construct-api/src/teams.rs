@@ -258,7 +258,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The team.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_KREF`: not a bundle kref.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         crate::openapi::KumihoFailures,
     )
 )]
@@ -415,8 +415,8 @@ async fn publish_summary(
         (status = 201, description = "Created.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: a team with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong name or description, or more than 100 members; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -468,10 +468,10 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The team; only its own edges were replaced.", body = crate::openapi::schemas::TeamEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref, or a member or edge end that is not an agent kref; `INVALID_TEAM_GRAPH`: the graph breaks a rule; `validation_errors` lists `{code, message}` (`self_edge`, `dangling_ref`, `reciprocal_depends`, `cycle`, `invalid_edge_type`, `unknown_member`); `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_FIELD`: an empty or overlong name or description, or more than 100 members; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -515,9 +515,9 @@ pub(crate) async fn update(
     responses(
         (status = 204, description = "Deleted."),
         (status = 400, description = "`INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         crate::openapi::KumihoFailures,
     )
 )]
@@ -558,10 +558,10 @@ pub(crate) struct DeprecateTeam {
     responses(
         (status = 200, description = "Done.", body = crate::openapi::schemas::SuccessAnswer),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a bundle kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )

@@ -370,7 +370,7 @@ fn run_dirs(state: &ApiState, run_id: &str) -> Vec<PathBuf> {
         (status = 400, description = "`INVALID_PATH`: a malformed `run_id`; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_NOT_FOUND`: no run has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         crate::openapi::KumihoFailures,
     )
 )]
@@ -707,7 +707,6 @@ pub fn runlog_dir(state: &ApiState) -> PathBuf {
         (status = 200, description = "`view=summary` (the default): the summary; any other view: its entries.", body = crate::openapi::schemas::AgentActivity),
         (status = 400, description = "`INVALID_PATH`: a malformed `agent_id`; `INVALID_QUERY`: an unknown `view`, or `limit` outside 1-500.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`RUN_LOG_NOT_FOUND`: the agent has no run log.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn agent_activity(

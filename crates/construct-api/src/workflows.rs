@@ -324,7 +324,7 @@ pub(crate) async fn list(
     responses(
         (status = 200, description = "The workflow at that revision.", body = crate::openapi::schemas::WorkflowEnvelope),
         (status = 400, description = "`INVALID_KREF`: not a workflow revision kref.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         crate::openapi::KumihoFailures,
     )
 )]
@@ -421,7 +421,7 @@ impl WorkflowBody {
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`CONFLICT`: a workflow with the slug of `name` exists; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_WORKFLOW`: the YAML is not a valid workflow (`validation_errors` lists `{message, line?, column?}`); `INVALID_FIELD`: an empty or overlong name or description, or a slug-less name; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -454,10 +454,10 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The workflow with its new published revision.", body = crate::openapi::schemas::WorkflowEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `INVALID_WORKFLOW`: the YAML is not a valid workflow (`validation_errors` lists `{message, line?, column?}`); `INVALID_FIELD`: an empty or overlong name or description, or a slug-less name; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -498,10 +498,10 @@ pub(crate) struct DeprecateWorkflow {
     responses(
         (status = 200, description = "The workflow.", body = crate::openapi::schemas::WorkflowEnvelope),
         (status = 400, description = "`INVALID_JSON`: the body is not JSON; `INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 528 KiB.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         crate::openapi::KumihoFailures,
     )
@@ -528,9 +528,9 @@ pub(crate) async fn deprecate(
     responses(
         (status = 204, description = "Deleted, files removed."),
         (status = 400, description = "`INVALID_KREF`: not a workflow kref; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`: no such item in Kumiho.", body = construct_core::openapi::ErrorBody),
+        crate::openapi::KumihoNotFound,
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         crate::openapi::KumihoFailures,
     )
 )]

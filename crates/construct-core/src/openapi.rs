@@ -53,6 +53,9 @@ const UNAUTHORIZED: &str = "`UNAUTHORIZED`: no valid bearer token or session coo
 /// The 429 of the API rate limit, which every authenticated operation shares.
 const RATE_LIMITED: &str =
     "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.";
+/// The 503 of the credential check when the device store cannot answer.
+const STORE_UNAVAILABLE: &str =
+    "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.";
 
 /// An error answer in the envelope.
 pub fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
@@ -77,7 +80,8 @@ fn forbidden(scope: &str) -> String {
 }
 
 /// Gives every operation that takes the bearer scheme the answers the guard gives before any handler
-/// runs, unless the operation describes them itself: 401, the API rate limit's 429, and, when its
+/// runs, unless the operation describes them itself: 401, the API rate limit's 429, the credential
+/// check's 503, and, when its
 /// security requirement names the scope it needs (`security(("bearer" = ["admin"]), ...)`), the 403 for a
 /// credential without it. The handlers' annotations then list only what is particular to them.
 fn standard_answers(openapi: &mut OpenApi) {
@@ -93,6 +97,7 @@ fn standard_answers(openapi: &mut OpenApi) {
             let responses = &mut operation.responses.responses;
             responses.entry("401".to_owned()).or_insert_with(|| error_response(UNAUTHORIZED));
             responses.entry("429".to_owned()).or_insert_with(|| error_response(RATE_LIMITED));
+            responses.entry("503".to_owned()).or_insert_with(|| error_response(STORE_UNAVAILABLE));
             if let Some(scope) = scope {
                 responses.entry("403".to_owned()).or_insert_with(|| error_response(&forbidden(scope)));
             }
@@ -128,6 +133,27 @@ pub struct IdempotencyKey {
 #[allow(dead_code)] // Describes an answer the idempotency layer writes; never built.
 pub struct IdempotencyInProgress(ErrorBody);
 
+/// The 413 of a route whose body is over its group's limit, when it has nothing more to say.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.")]
+#[allow(dead_code)] // Describes an answer the body-limit layer writes; never built.
+pub struct BodyTooLarge(ErrorBody);
+
+/// The 415 of a JSON route sent something else.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.")]
+#[allow(dead_code)] // Describes an answer the JSON extractor writes; never built.
+pub struct NotJson(ErrorBody);
+
+/// The 422 of a route behind the idempotency layer, when it has no other 422.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 422,
+    description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request."
+)]
+#[allow(dead_code)] // Describes an answer the idempotency layer writes; never built.
+pub struct IdempotencyKeyReused(ErrorBody);
+
 /// One event of a `text/event-stream` answer, as a JSON Schema for its parsed fields (OpenAPI 3.1 has no
 /// item schema for streams, and tools such as schemathesis check each event against the media type's
 /// schema): `event`, when sent, is one of `events` (any name when empty); `id`, when sent, a decimal event
@@ -161,6 +187,47 @@ pub fn sse_event(
         .property("data", data_field)
         .required("data")
         .into()
+}
+
+/// The HTTP methods an operation can sit under in a path item, in the order they are walked.
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// Every operation of a serialized document, as `(method, path, operation)`: what tests of a document
+/// part walk.
+pub fn operations(doc: &serde_json::Value) -> Vec<(&'static str, &str, &serde_json::Value)> {
+    let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS.iter().filter_map(move |method| Some((*method, path.as_str(), item.get(*method)?)))
+        })
+        .collect()
+}
+
+/// Every `$ref` in a serialized document that names no schema of its components; empty when all resolve.
+pub fn dangling_refs(doc: &serde_json::Value) -> Vec<String> {
+    fn walk(value: &serde_json::Value, doc: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    match (key.as_str(), inner) {
+                        ("$ref", serde_json::Value::String(target)) => {
+                            let name = target.strip_prefix("#/components/schemas/");
+                            if name.is_none_or(|name| doc["components"]["schemas"].get(name).is_none()) {
+                                out.push(target.clone());
+                            }
+                        }
+                        _ => walk(inner, doc, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, doc, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, doc, &mut out);
+    out
 }
 
 /// The document's frame: title, version, license, and the shared components; the route crates' parts are
@@ -223,13 +290,16 @@ mod tests {
         let json = serde_json::to_value(&doc).unwrap_or_default();
         let responses = |path: &str| json["paths"][path]["get"]["responses"].clone();
         let scoped = responses("/scoped");
-        assert!(scoped["401"].is_object() && scoped["429"].is_object());
+        assert!(scoped["401"].is_object() && scoped["429"].is_object() && scoped["503"].is_object());
         assert!(scoped["403"]["description"].as_str().is_some_and(|d| d.contains("lacks the `admin` scope")));
         assert_eq!(responses("/own")["403"]["description"], "own words", "a route's own 403 stays");
         let no_role = responses("/no-role");
         assert!(no_role["401"].is_object() && no_role.get("403").is_none(), "no scope named, no 403 guessed");
         let public = responses("/public");
-        assert!(public.get("401").is_none() && public.get("429").is_none(), "public routes get nothing");
+        assert!(
+            public.get("401").is_none() && public.get("429").is_none() && public.get("503").is_none(),
+            "public routes get nothing"
+        );
         assert!(json["components"]["schemas"]["ErrorBody"].is_object());
     }
 
@@ -266,5 +336,16 @@ mod tests {
             (header["schema"]["minLength"].as_u64(), header["schema"]["maxLength"].as_u64()),
             (Some(1), Some(255))
         );
+    }
+
+    #[test]
+    fn operations_are_walked_and_dangling_references_found() {
+        let doc = serde_json::json!({
+            "paths": {"/a": {"get": {"x": 1}, "post": {"y": {"$ref": "#/components/schemas/Gone"}}, "summary": "s"}},
+            "components": {"schemas": {"Here": {"$ref": "#/components/schemas/Here"}}}
+        });
+        let walked: Vec<(&str, &str)> = operations(&doc).into_iter().map(|(m, p, _)| (m, p)).collect();
+        assert_eq!(walked, [("get", "/a"), ("post", "/a")]);
+        assert_eq!(dangling_refs(&doc), ["#/components/schemas/Gone"]);
     }
 }

@@ -51,7 +51,6 @@ fn unavailable() -> ApiError {
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "`{available: true, url, pid, health}` when `<data-dir>/mcp.json` names a live process that answers, else `{available: false, reason}`.", body = crate::openapi::schemas::McpDiscovery),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn discovery(State(state): State<McpState>) -> Json<Value> {
@@ -104,7 +103,7 @@ pub(crate) async fn health(State(state): State<McpState>) -> Result<Json<Value>,
             headers(("Cache-Control" = String, description = "`no-store`."))),
         (status = 400, description = "`INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         (status = 429, description = "`RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`; `TOO_MANY_SESSIONS`: `[mcp] max_sessions` are open (`Retry-After: 60`).", body = construct_core::openapi::ErrorBody),
         (status = 500, description = "`INTERNAL_ERROR`: the system random source failed.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`MCP_UNAVAILABLE`: the MCP server is not running; `STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
@@ -149,7 +148,6 @@ pub(crate) async fn session(
         (status = 200, description = "A Server-Sent Events stream (`X-Accel-Buffering: no`): one `data:` line of JSON `{token, progress, total?, message?, tool?, timestamp}` per progress step of the session's tool calls; a reader that fell behind gets `event: lagged` with `{missed}`. It ends when the gateway stops.", content_type = "text/event-stream", body = crate::openapi::schemas::ProgressEvent),
         (status = 400, description = "`INVALID_PATH`: a malformed path parameter.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no such session, it expired, or another principal minted it.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn session_events(
@@ -201,7 +199,6 @@ struct CallBody {
         (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over 512 KiB.", body = construct_core::openapi::ErrorBody),
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped `tool`, or an unknown field; `INVALID_ARGUMENTS`: `arguments` is not an object, or the tool refuses them; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`TOOL_FAILED`: the tool ran and failed.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn call(
@@ -359,7 +356,6 @@ fn relay(
     security(("bearer" = ["admin"]), ("session_cookie" = ["admin"])),
     responses(
         (status = 200, description = "`[[mcp.servers]]` with header names only (their values never leave the gateway), and `[mcp] allow_stdio`.", body = crate::openapi::schemas::ExternalServers),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn servers(State(state): State<McpState>) -> Json<Value> {
@@ -432,9 +428,8 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ApiError {
         (status = 403, description = "`FORBIDDEN_SCOPE`: the credential lacks the `admin` scope; `ORIGIN_NOT_ALLOWED`: a session cookie sent from a foreign origin; `STDIO_DISABLED`: a stdio server, unless `[mcp] allow_stdio = true`.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`MCP_SERVER_NOT_FOUND`: no `url` (http) and no configured server of that name.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
         (status = 422, description = "`INVALID_FIELD`: no name (or one over 100 characters), a `url` that is not an http(s) URL, or no `command` for stdio; `INVALID_BODY`: an unknown field or transport; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn test_server(State(state): State<McpState>, body: Bytes) -> Result<Json<Value>, ApiError> {

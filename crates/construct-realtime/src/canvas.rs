@@ -243,7 +243,7 @@ fn render_error(error: RenderError) -> ApiError {
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_CONTENT_TYPE`: a content type other than `html`, `svg`, `markdown` or `text`; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
         (status = 413, description = "`CONTENT_TOO_LARGE`: content over 256 KiB; `PAYLOAD_TOO_LARGE`: the body is over the route's limit (twice the content limit plus 4 KiB).", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`CANVAS_LIMIT`: 100 canvases already hold content; `RATE_LIMITED`: the API rate limit, or the lockout after repeated bad tokens; see `Retry-After`.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
@@ -274,7 +274,7 @@ pub(crate) async fn render(
         (status = 200, description = "Removed (also when it held nothing); live viewers get a `clear` frame.", body = crate::openapi::schemas::CanvasCleared),
         (status = 400, description = "`INVALID_CANVAS_ID`: the id is outside `[A-Za-z0-9_.-]{1,128}`, or `.` or `..`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the canvas store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]

@@ -303,7 +303,6 @@ async fn on_frame(state: &RealtimeState, connection: u64, outbox: &Outbox, text:
     security(("bearer" = ["read"]), ("session_cookie" = ["read"])),
     responses(
         (status = 200, description = "The connected nodes, by id.", body = crate::openapi::schemas::NodeList),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn list(State(state): State<RealtimeState>) -> Json<Value> {
@@ -355,11 +354,10 @@ fn empty_args() -> Value {
         (status = 400, description = "`UNKNOWN_CAPABILITY`: the node does not advertise this capability; `INVALID_JSON`: the body is not JSON; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`NODE_NOT_FOUND`: no connected node has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a blank, missing or mistyped `capability`, or a mistyped field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 502, description = "`NODE_DISCONNECTED`: the node disconnected before answering.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
         (status = 504, description = "`NODE_TIMEOUT`: the node did not answer within `[nodes] invoke_timeout_secs`.", body = construct_core::openapi::ErrorBody),
     )
 )]

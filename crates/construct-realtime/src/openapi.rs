@@ -55,46 +55,38 @@ mod tests {
 
     use super::ApiDoc;
 
-    const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
-
     #[test]
     fn every_rest_route_is_described_with_enveloped_errors_and_its_security() {
         let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
         let mut described = BTreeSet::new();
         let mut ids = BTreeSet::new();
-        for (path, item) in doc["paths"].as_object().expect("paths") {
-            for method in METHODS {
-                let Some(operation) = item.get(method) else { continue };
-                let here = format!("{method} {path}");
-                described.insert(here.clone());
-                let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
-                assert!(ids.insert(id), "{here}: operationId repeated");
-                let names: BTreeSet<&str> = operation["security"]
-                    .as_array()
-                    .expect("security is explicit")
-                    .iter()
-                    .flat_map(|r| r.as_object().into_iter().flat_map(|r| r.keys()))
-                    .map(String::as_str)
-                    .collect();
-                assert_eq!(
-                    names,
-                    BTreeSet::from([
-                        construct_core::openapi::BEARER,
-                        construct_core::openapi::SESSION_COOKIE
-                    ]),
-                    "{here}"
-                );
-                let responses = operation["responses"].as_object().expect("responses");
-                assert!(responses.keys().any(|s| s.starts_with('2')), "{here}: no 2xx");
-                for status in ["401", "403", "429"] {
-                    assert!(responses.contains_key(status), "{here}: scoped, yet no {status}");
-                }
-                for (status, response) in responses.iter().filter(|(s, _)| !s.starts_with('2')) {
-                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
-                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{here} {status}");
-                    let description = response["description"].as_str().unwrap_or_default();
-                    assert!(description.contains('`'), "{here} {status}: the description names no code");
-                }
+        for (method, path, operation) in construct_core::openapi::operations(&doc) {
+            let here = format!("{method} {path}");
+            described.insert(here.clone());
+            let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(ids.insert(id), "{here}: operationId repeated");
+            let names: BTreeSet<&str> = operation["security"]
+                .as_array()
+                .expect("security is explicit")
+                .iter()
+                .flat_map(|r| r.as_object().into_iter().flat_map(|r| r.keys()))
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                names,
+                BTreeSet::from([construct_core::openapi::BEARER, construct_core::openapi::SESSION_COOKIE]),
+                "{here}"
+            );
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(responses.keys().any(|s| s.starts_with('2')), "{here}: no 2xx");
+            for status in ["401", "403", "429"] {
+                assert!(responses.contains_key(status), "{here}: scoped, yet no {status}");
+            }
+            for (status, response) in responses.iter().filter(|(s, _)| !s.starts_with('2')) {
+                let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(schema, "#/components/schemas/ErrorBody", "{here} {status}");
+                let description = response["description"].as_str().unwrap_or_default();
+                assert!(description.contains('`'), "{here} {status}: the description names no code");
             }
         }
         let expected: BTreeSet<String> = [
@@ -145,11 +137,7 @@ mod tests {
     #[test]
     fn every_ref_resolves() {
         let doc: Value = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
-        let text = doc.to_string();
-        for reference in text.split("\"$ref\":\"").skip(1).filter_map(|rest| rest.split('"').next()) {
-            let name = reference.trim_start_matches("#/components/schemas/");
-            assert!(doc["components"]["schemas"].get(name).is_some(), "dangling {reference}");
-        }
+        assert_eq!(construct_core::openapi::dangling_refs(&doc), Vec::<String>::new());
     }
 
     /// The pattern at `pointer` in the document, compiled (JSON Schema patterns are unanchored searches).

@@ -234,8 +234,8 @@ pub(crate) struct Rename {
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_NAME`: an empty name, one over 200 characters, or one with control characters; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_BODY`: a missing or mistyped `name`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
@@ -268,7 +268,7 @@ pub(crate) async fn rename(
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: a turn is running in the session; cancel it first; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 422, description = "`IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::IdempotencyKeyReused,
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
 )]
@@ -346,8 +346,8 @@ async fn existing(state: &RealtimeState, id: &str) -> Result<String, ApiError> {
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_MESSAGE`: a role other than `system`, `assistant` or `event`, or content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )
@@ -415,8 +415,8 @@ pub(crate) struct PushTurn {
         (status = 400, description = "`INVALID_SESSION_ID`: the id is outside `[A-Za-z0-9_-]{1,128}`; `INVALID_PATH`: a malformed path parameter; `INVALID_JSON`: the body is not JSON; `INVALID_IDEMPOTENCY_KEY`: an empty `Idempotency-Key`, or one over 255 bytes.", body = construct_core::openapi::ErrorBody),
         (status = 404, description = "`SESSION_NOT_FOUND`: no session has this id.", body = construct_core::openapi::ErrorBody),
         (status = 409, description = "`SESSION_BUSY`: the session's turn queue is full, or waiting for it timed out; `IDEMPOTENCY_IN_PROGRESS`: a request with the same `Idempotency-Key` is still running.", body = construct_core::openapi::ErrorBody),
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
-        (status = 415, description = "`UNSUPPORTED_MEDIA_TYPE`: no `Content-Type: application/json`.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
+        construct_core::openapi::NotJson,
         (status = 422, description = "`INVALID_MESSAGE`: content that is blank or over 32 KiB; `INVALID_BODY`: a missing, mistyped or unknown field; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached (the session store, or the credential check).", body = construct_core::openapi::ErrorBody),
     )

@@ -140,7 +140,6 @@ fn stream_of(
     responses(
         (status = 200, description = "A Server-Sent Events stream. Each frame has `id:` (increasing), `event:` (the type) and one `data:` line of JSON with `type`, `timestamp` and the event's fields. Resuming from an id older than the ring of 1024 events, or from before a restart, first gets a `reset` event; a slow reader gets `lagged {missed}`. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::BusEvent),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn events(
@@ -168,7 +167,6 @@ pub(crate) async fn events(
     responses(
         (status = 200, description = "A Server-Sent Events stream of `log` events (`data:` is `{type, line, level, target, timestamp}`) from a ring of 2000 lines, with the same ids, replay and `lagged` notices as `/api/events`; without a resume point, the lines the ring holds come first. A keep-alive comment every 15 s.", content_type = "text/event-stream", body = crate::openapi::schemas::LogEvent),
         (status = 400, description = "`INVALID_LAST_EVENT_ID`: `Last-Event-ID` (or `last_event_id`) is not an event id (a non-negative integer); `INVALID_QUERY`: a malformed query string.", body = construct_core::openapi::ErrorBody),
-        (status = 503, description = "`STORE_UNAVAILABLE`: the gateway's store cannot be reached to check the credential.", body = construct_core::openapi::ErrorBody),
     )
 )]
 pub(crate) async fn daemon_logs(

@@ -117,7 +117,7 @@ fn session_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         (status = 401, description = "`UNAUTHORIZED`: no valid bearer token or session cookie; `INVALID_SIGNATURE`: `X-Webhook-Secret` is missing or wrong while `[channels_config.webhook] secret` is set (checked before the body is read).", body = construct_core::openapi::ErrorBody),
         (status = 408, description = "`REQUEST_TIMEOUT`: the turn ran past the provider's `timeout_secs` plus 5 s.", body = construct_core::openapi::ErrorBody),
         construct_core::openapi::IdempotencyInProgress,
-        (status = 413, description = "`PAYLOAD_TOO_LARGE`: the body is over the route's limit.", body = construct_core::openapi::ErrorBody),
+        construct_core::openapi::BodyTooLarge,
         (status = 422, description = "`INVALID_BODY`: a missing, non-string or empty `message`; `IDEMPOTENCY_KEY_REUSED`: the `Idempotency-Key` was used for a different request.", body = construct_core::openapi::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`: the webhook rate limit, the lockout after repeated bad tokens, or the model provider rate limiting; see `Retry-After`.", body = construct_core::openapi::ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait."))),

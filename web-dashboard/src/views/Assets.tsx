@@ -28,7 +28,7 @@ import {
   type KumihoSpace,
 } from "../lib/memorybrowser";
 import { browserHref, BrowserLink, KrefText } from "../lib/memorybrowser-ui";
-import { ErrorNote, formatTime, Page, Pager, useClientPage, useResource } from "../ui";
+import { ErrorNote, formatTime, Page, Pager, useClientPage, useResource, type Resource } from "../ui";
 import "./Assets.css";
 
 const PER_PAGE = 20;
@@ -79,6 +79,49 @@ function Loading({ loading }: { loading: boolean }) {
   return loading ? <p className="loading">Loading…</p> : null;
 }
 
+/** A titled section over a whole-list answer: its error, its loading note, then the list a page at a time. */
+function ListSection<D, T>({
+  id,
+  title,
+  resource,
+  items,
+  empty,
+  render,
+}: {
+  id: string;
+  title: string;
+  resource: Pick<Resource<D>, "data" | "error" | "loading">;
+  items: (data: D) => readonly T[];
+  empty: string;
+  render: (page: T[]) => ReactNode;
+}) {
+  const { data, error, loading } = resource;
+  return (
+    <section aria-labelledby={`${id}-heading`}>
+      <h2 id={`${id}-heading`}>{title}</h2>
+      <ErrorNote error={error} />
+      <Loading loading={loading && data === null} />
+      {data !== null && <ClientPaged items={items(data)} empty={empty} render={render} />}
+    </section>
+  );
+}
+
+/** A table with these column headings and `children` as its rows. */
+function Table({ columns, children }: { columns: readonly (string | false)[]; children: ReactNode }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {columns.map((column) => column !== false && <th key={column}>{column}</th>)}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 function SearchForm({ location }: { location: BrowserLocation }) {
   const [, navigate] = useLocation();
   const [text, setText] = useState(location.q ?? "");
@@ -115,115 +158,80 @@ function SearchForm({ location }: { location: BrowserLocation }) {
 
 function ItemsTable({ items, score }: { items: readonly KumihoItem[]; score?: ReadonlyMap<string, number> }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th>Item</th>
-            <th>Kind</th>
-            {score !== undefined && <th>Score</th>}
-            <th>Created</th>
-            <th>Kref</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((item) => (
-            <tr key={item.kref}>
-              <td>
-                <BrowserLink location={locationOfKref(item.kref) ?? ROOT}>{item.item_name}</BrowserLink>
-                {item.deprecated === true && <span className="badge warn">deprecated</span>}
-              </td>
-              <td>{item.kind}</td>
-              {score !== undefined && <td>{score.get(item.kref)?.toFixed(2) ?? ""}</td>}
-              <td>
-                <time>{formatTime(item.created_at)}</time>
-              </td>
-              <td>
-                <KrefText kref={item.kref} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={["Item", "Kind", score !== undefined && "Score", "Created", "Kref"]}>
+      {items.map((item) => (
+        <tr key={item.kref}>
+          <td>
+            <BrowserLink location={locationOfKref(item.kref) ?? ROOT}>{item.item_name}</BrowserLink>
+            {item.deprecated === true && <span className="badge warn">deprecated</span>}
+          </td>
+          <td>{item.kind}</td>
+          {score !== undefined && <td>{score.get(item.kref)?.toFixed(2) ?? ""}</td>}
+          <td>
+            <time>{formatTime(item.created_at)}</time>
+          </td>
+          <td>
+            <KrefText kref={item.kref} />
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
 function Projects() {
-  const { data, error, loading } = useResource(() => api<KumihoProject[]>(kumihoPath("projects")), []);
+  const projects = useResource(() => api<KumihoProject[]>(kumihoPath("projects")), []);
   return (
-    <section aria-labelledby="projects-heading">
-      <h2 id="projects-heading">Projects</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data}
-          empty="Kumiho holds no projects yet."
-          render={(page) => (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Project</th>
-                    <th>Description</th>
-                    <th>Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.map((project) => (
-                    <tr key={project.name}>
-                      <td>
-                        <BrowserLink location={{ ...ROOT, project: project.name }}>{project.name}</BrowserLink>
-                        {project.deprecated === true && <span className="badge warn">deprecated</span>}
-                      </td>
-                      <td>{project.description ?? ""}</td>
-                      <td>
-                        <time>{formatTime(project.created_at)}</time>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        />
+    <ListSection
+      id="projects"
+      title="Projects"
+      resource={projects}
+      items={(data) => data}
+      empty="Kumiho holds no projects yet."
+      render={(page) => (
+        <Table columns={["Project", "Description", "Created"]}>
+          {page.map((project) => (
+            <tr key={project.name}>
+              <td>
+                <BrowserLink location={{ ...ROOT, project: project.name }}>{project.name}</BrowserLink>
+                {project.deprecated === true && <span className="badge warn">deprecated</span>}
+              </td>
+              <td>{project.description ?? ""}</td>
+              <td>
+                <time>{formatTime(project.created_at)}</time>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
-    </section>
+    />
   );
 }
 
 /** The spaces under `parent`; below a project's top level, nothing at all when there are none. */
 function Spaces({ parent, project, quietWhenEmpty }: { parent: string; project: string; quietWhenEmpty: boolean }) {
-  const { data, error, loading } = useResource(
-    () => api<KumihoSpace[]>(kumihoPath("spaces", { parent_path: parent })),
-    [parent],
-  );
-  if (quietWhenEmpty && error === null && data?.length === 0) {
+  const spaces = useResource(() => api<KumihoSpace[]>(kumihoPath("spaces", { parent_path: parent })), [parent]);
+  if (quietWhenEmpty && spaces.error === null && spaces.data?.length === 0) {
     return null;
   }
   return (
-    <section aria-labelledby="spaces-heading">
-      <h2 id="spaces-heading">Spaces</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data}
-          empty={`No spaces in ${parent}.`}
-          render={(page) => (
-            <ul className="space-list">
-              {page.map((space) => (
-                <li key={space.path}>
-                  <BrowserLink location={{ ...ROOT, project, space: space.path }}>{space.name}</BrowserLink>{" "}
-                  <code className="hint">{space.path}</code>
-                </li>
-              ))}
-            </ul>
-          )}
-        />
+    <ListSection
+      id="spaces"
+      title="Spaces"
+      resource={spaces}
+      items={(data) => data}
+      empty={`No spaces in ${parent}.`}
+      render={(page) => (
+        <ul className="space-list">
+          {page.map((space) => (
+            <li key={space.path}>
+              <BrowserLink location={{ ...ROOT, project, space: space.path }}>{space.name}</BrowserLink>{" "}
+              <code className="hint">{space.path}</code>
+            </li>
+          ))}
+        </ul>
       )}
-    </section>
+    />
   );
 }
 
@@ -305,117 +313,96 @@ function Items({ space }: { space: string }) {
 }
 
 function SearchResults({ project, q }: { project: string | null; q: string }) {
-  const { data, error, loading } = useResource(
+  const results = useResource(
     () => api<KumihoSearchHit[]>(kumihoPath("items/fulltext-search", { query: q, context: project ?? undefined })),
     [project, q],
   );
-  const scores = useMemo(() => new Map((data ?? []).map((hit) => [hit.item.kref, hit.score ?? 0])), [data]);
+  const scores = useMemo(
+    () => new Map((results.data ?? []).map((hit) => [hit.item.kref, hit.score ?? 0])),
+    [results.data],
+  );
   return (
-    <section aria-labelledby="results-heading">
-      <h2 id="results-heading">Search results</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data.map((hit) => hit.item)}
-          empty={`Nothing matches “${q}”${project === null ? "" : ` in ${project}`}.`}
-          render={(page) => <ItemsTable items={page} score={scores} />}
-        />
-      )}
-    </section>
+    <ListSection
+      id="results"
+      title="Search results"
+      resource={results}
+      items={(data) => data.map((hit) => hit.item)}
+      empty={`Nothing matches “${q}”${project === null ? "" : ` in ${project}`}.`}
+      render={(page) => <ItemsTable items={page} score={scores} />}
+    />
   );
 }
 
 /** Edges touching an item (any of its revisions) or one revision; `self` is the item's kref. */
 function Edges({ kref, self }: { kref: string; self: string }) {
-  const { data, error, loading } = useResource(() => api<KumihoEdge[]>(kumihoPath("edges", { kref })), [kref]);
+  const edges = useResource(() => api<KumihoEdge[]>(kumihoPath("edges", { kref })), [kref]);
   const isSelf = (other: string) => {
     const parsed = parseKref(other);
     return parsed !== null && itemKrefOf(parsed) === self;
   };
   return (
-    <section aria-labelledby="edges-heading">
-      <h2 id="edges-heading">Edges</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data}
-          empty="No edges."
-          render={(page) => (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Direction</th>
-                    <th>Type</th>
-                    <th>Other end</th>
-                    <th>Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.map((edge) => {
-                    const outgoing = isSelf(edge.source_kref);
-                    const other = outgoing ? edge.target_kref : edge.source_kref;
-                    const target = locationOfKref(other);
-                    return (
-                      <tr key={`${edge.source_kref} ${edge.edge_type} ${edge.target_kref}`}>
-                        <td>{outgoing ? "outgoing →" : "← incoming"}</td>
-                        <td>
-                          <code>{edge.edge_type}</code>
-                        </td>
-                        <td>
-                          {target === null ? (
-                            other
-                          ) : (
-                            <BrowserLink location={target}>{other.replace(/^kref:\/\//, "")}</BrowserLink>
-                          )}
-                        </td>
-                        <td>
-                          <time>{formatTime(edge.created_at)}</time>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
-        />
+    <ListSection
+      id="edges"
+      title="Edges"
+      resource={edges}
+      items={(data) => data}
+      empty="No edges."
+      render={(page) => (
+        <Table columns={["Direction", "Type", "Other end", "Created"]}>
+          {page.map((edge) => {
+            const outgoing = isSelf(edge.source_kref);
+            const other = outgoing ? edge.target_kref : edge.source_kref;
+            const target = locationOfKref(other);
+            return (
+              <tr key={`${edge.source_kref} ${edge.edge_type} ${edge.target_kref}`}>
+                <td>{outgoing ? "outgoing →" : "← incoming"}</td>
+                <td>
+                  <code>{edge.edge_type}</code>
+                </td>
+                <td>
+                  {target === null ? (
+                    other
+                  ) : (
+                    <BrowserLink location={target}>{other.replace(/^kref:\/\//, "")}</BrowserLink>
+                  )}
+                </td>
+                <td>
+                  <time>{formatTime(edge.created_at)}</time>
+                </td>
+              </tr>
+            );
+          })}
+        </Table>
       )}
-    </section>
+    />
   );
 }
 
 function BundleMembers({ kref }: { kref: string }) {
-  const { data, error, loading } = useResource(
+  const members = useResource(
     () => api<KumihoBundleMembers>(kumihoPath("bundles/members", { bundle_kref: kref })),
     [kref],
   );
   return (
-    <section aria-labelledby="members-heading">
-      <h2 id="members-heading">Bundle members</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data.members}
-          empty="The bundle has no members."
-          render={(page) => (
-            <ul className="space-list">
-              {page.map((member) => (
-                <li key={member.item_kref}>
-                  <BrowserLink location={locationOfKref(member.item_kref) ?? ROOT}>
-                    {member.item_kref.replace(/^kref:\/\//, "")}
-                  </BrowserLink>{" "}
-                  <time>{formatTime(member.added_at)}</time>
-                </li>
-              ))}
-            </ul>
-          )}
-        />
+    <ListSection
+      id="members"
+      title="Bundle members"
+      resource={members}
+      items={(data) => data.members}
+      empty="The bundle has no members."
+      render={(page) => (
+        <ul className="space-list">
+          {page.map((member) => (
+            <li key={member.item_kref}>
+              <BrowserLink location={locationOfKref(member.item_kref) ?? ROOT}>
+                {member.item_kref.replace(/^kref:\/\//, "")}
+              </BrowserLink>{" "}
+              <time>{formatTime(member.added_at)}</time>
+            </li>
+          ))}
+        </ul>
       )}
-    </section>
+    />
   );
 }
 
@@ -426,56 +413,40 @@ function Revisions({ location, item }: { location: BrowserLocation; item: string
   );
   const newestFirst = useMemo(() => [...(revisions.data ?? [])].sort((a, b) => b.number - a.number), [revisions.data]);
   return (
-    <section aria-labelledby="revisions-heading">
-      <h2 id="revisions-heading">Revisions</h2>
-      <ErrorNote error={revisions.error} />
-      <Loading loading={revisions.loading && revisions.data === null} />
-      {revisions.data !== null && (
-        <ClientPaged
-          items={newestFirst}
-          empty="No revisions."
-          render={(page) => (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Revision</th>
-                    <th>Tags</th>
-                    <th>Created</th>
-                    <th>Kref</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.map((revision) => (
-                    <tr key={revision.kref}>
-                      <td>
-                        <BrowserLink location={{ ...location, revision: revision.kref, artifact: null }}>
-                          r{revision.number}
-                        </BrowserLink>
-                        {revision.deprecated === true && <span className="badge warn">deprecated</span>}
-                      </td>
-                      <td>
-                        {(revision.tags ?? []).map((tag) => (
-                          <span key={tag} className="badge">
-                            {tag}
-                          </span>
-                        ))}
-                      </td>
-                      <td>
-                        <time>{formatTime(revision.created_at)}</time>
-                      </td>
-                      <td>
-                        <KrefText kref={revision.kref} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        />
+    <ListSection
+      id="revisions"
+      title="Revisions"
+      resource={revisions}
+      items={() => newestFirst}
+      empty="No revisions."
+      render={(page) => (
+        <Table columns={["Revision", "Tags", "Created", "Kref"]}>
+          {page.map((revision) => (
+            <tr key={revision.kref}>
+              <td>
+                <BrowserLink location={{ ...location, revision: revision.kref, artifact: null }}>
+                  r{revision.number}
+                </BrowserLink>
+                {revision.deprecated === true && <span className="badge warn">deprecated</span>}
+              </td>
+              <td>
+                {(revision.tags ?? []).map((tag) => (
+                  <span key={tag} className="badge">
+                    {tag}
+                  </span>
+                ))}
+              </td>
+              <td>
+                <time>{formatTime(revision.created_at)}</time>
+              </td>
+              <td>
+                <KrefText kref={revision.kref} />
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
-    </section>
+    />
   );
 }
 
@@ -552,50 +523,35 @@ function RevisionView({ location, item, revision }: { location: BrowserLocation;
 }
 
 function Artifacts({ location, revision }: { location: BrowserLocation; revision: string }) {
-  const { data, error, loading } = useResource(
+  const artifacts = useResource(
     () => api<KumihoArtifact[]>(kumihoPath("artifacts", { revision_kref: revision })),
     [revision],
   );
   return (
-    <section aria-labelledby="artifacts-heading">
-      <h2 id="artifacts-heading">Artifacts</h2>
-      <ErrorNote error={error} />
-      <Loading loading={loading && data === null} />
-      {data !== null && (
-        <ClientPaged
-          items={data}
-          empty="This revision has no artifacts."
-          render={(page) => (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Artifact</th>
-                    <th>Location</th>
-                    <th>Kref</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.map((artifact) => (
-                    <tr key={artifact.kref}>
-                      <td>
-                        <BrowserLink location={{ ...location, artifact: artifact.name }}>{artifact.name}</BrowserLink>
-                      </td>
-                      <td>
-                        <code className="wrap">{artifact.location}</code>
-                      </td>
-                      <td>
-                        <KrefText kref={artifact.kref} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        />
+    <ListSection
+      id="artifacts"
+      title="Artifacts"
+      resource={artifacts}
+      items={(data) => data}
+      empty="This revision has no artifacts."
+      render={(page) => (
+        <Table columns={["Artifact", "Location", "Kref"]}>
+          {page.map((artifact) => (
+            <tr key={artifact.kref}>
+              <td>
+                <BrowserLink location={{ ...location, artifact: artifact.name }}>{artifact.name}</BrowserLink>
+              </td>
+              <td>
+                <code className="wrap">{artifact.location}</code>
+              </td>
+              <td>
+                <KrefText kref={artifact.kref} />
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
-    </section>
+    />
   );
 }
 

@@ -1020,35 +1020,11 @@ pub struct RunStep {
     output_data: Option<StepOutputData>,
 }
 
-/// A run with its steps.
+/// A run with its steps: the summary's fields, plus `steps`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunDetail {
-    /// The run item's kref.
-    kref: String,
-    /// The run id.
-    run_id: String,
-    /// The workflow it runs.
-    workflow_name: String,
-    /// As the operator wrote it.
-    status: String,
-    /// RFC 3339, or empty.
-    started_at: String,
-    /// RFC 3339, or empty.
-    completed_at: String,
-    /// A count, as text.
-    steps_completed: String,
-    /// A count, as text.
-    steps_total: String,
-    /// Why it failed.
-    error: String,
-    /// The workflow item, when recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    workflow_item_kref: Option<String>,
-    /// The definition revision the run pinned, when recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    workflow_revision_kref: Option<String>,
+    #[serde(flatten)]
+    summary: RunSummary,
     /// In the pinned definition's order, else by id.
     steps: Vec<RunStep>,
 }
